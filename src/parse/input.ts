@@ -1,0 +1,138 @@
+/**
+ * Opening a stream for parsing: a file path, `-` for stdin, `tcp:HOST:PORT` to receive a live
+ * migration, or any ReadableStream. Gzip is detected by its magic and decompressed. For a
+ * seekable file the VMDESCRIPTION trailer is read from the end first, so device sections can
+ * be delimited without buffering.
+ * @module
+ */
+import type { VmDesc } from "../protocol/records.ts";
+import { ByteReader } from "../wire/reader.ts";
+import { type ByteSource, fileSource, streamSource } from "../wire/source.ts";
+import { parseVmdesc, readTrailerAt } from "./trailer.ts";
+
+/** An opened input, ready for {@link parseStream}. */
+export interface OpenedInput {
+  reader: ByteReader;
+  /** The vmdesc read up front (seekable files only). */
+  vmdesc?: VmDesc;
+  /** Offset of the trailer found up front. */
+  trailerOffset?: number;
+  /** Size on disk of the (possibly compressed) input, when known. */
+  size?: number;
+  /** The input was gzip-compressed. */
+  gzip: boolean;
+  /** What was opened, for messages. */
+  name: string;
+  close(): void;
+}
+
+/** Options for {@link openInput}. */
+export interface OpenOptions {
+  /** Read the trailer first on seekable files (default true). */
+  readTrailer?: boolean;
+  /** For `tcp:` inputs: called once the listener is bound, with the port. */
+  onListen?: (port: number) => void;
+}
+
+function gunzipSource(stream: ReadableStream<Uint8Array>): ByteSource {
+  return streamSource(
+    stream.pipeThrough(
+      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
+    ),
+  );
+}
+
+async function openStreamInput(
+  stream: ReadableStream<Uint8Array>,
+  name: string,
+): Promise<OpenedInput> {
+  // Peek two bytes for the gzip magic, then hand the whole stream on.
+  const [probe, rest] = stream.tee();
+  const pr = new ByteReader(streamSource(probe), { chunk: 64 * 1024 });
+  const n = await pr.peekUpTo(2);
+  const gzip = n >= 2 && pr.peekU8(0) === 0x1f && pr.peekU8(1) === 0x8b;
+  pr.source.close();
+  const src = gzip ? gunzipSource(rest) : streamSource(rest);
+  const reader = new ByteReader(src);
+  return { reader, gzip, name, close: () => src.close() };
+}
+
+/** Opens `input` for parsing. Errors (missing file, bad address) are thrown as plain Errors. */
+export async function openInput(
+  input: string | ReadableStream<Uint8Array>,
+  opts: OpenOptions = {},
+): Promise<OpenedInput> {
+  if (typeof input !== "string") return await openStreamInput(input, "stream");
+  if (input === "-") return await openStreamInput(Deno.stdin.readable, "stdin");
+  const tcp = /^tcp:(?:(\[[^\]]+\]|[^:]*):)?(\d+)$/.exec(input);
+  if (tcp) {
+    const hostname = (tcp[1] || "127.0.0.1").replace(/^\[|\]$/g, "");
+    const listener = Deno.listen({ hostname, port: Number(tcp[2]) });
+    opts.onListen?.((listener.addr as Deno.NetAddr).port);
+    const conn = await listener.accept();
+    listener.close();
+    return await openStreamInput(conn.readable, input);
+  }
+  const file = await Deno.open(input, { read: true });
+  const stat = await file.stat();
+  if (!stat.isFile) {
+    // A FIFO or character device: read it as a stream.
+    return await openStreamInput(file.readable, input);
+  }
+  const head = new Uint8Array(2);
+  const got = await file.read(head);
+  await file.seek(0, Deno.SeekMode.Start);
+  if (got === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+    const src = gunzipSource(file.readable);
+    return {
+      reader: new ByteReader(src),
+      gzip: true,
+      name: input,
+      size: stat.size,
+      close: () => src.close(),
+    };
+  }
+  const positional = await Deno.open(input, { read: true });
+  const src = fileSource(file, stat.size, positional);
+  const opened: OpenedInput = {
+    reader: new ByteReader(src),
+    gzip: false,
+    name: input,
+    size: stat.size,
+    close: () => src.close(),
+  };
+  if (opts.readTrailer !== false && stat.size > 0) {
+    try {
+      const t = await readTrailerAt(src.readAt!, stat.size);
+      if (t) {
+        opened.vmdesc = t.json;
+        opened.trailerOffset = t.offset;
+      }
+    } catch {
+      // A broken trailer is reported by the parser when it reaches it.
+    }
+  }
+  return opened;
+}
+
+/** Loads a vmdesc JSON for `--vmdesc`: a JSON file, or another capture whose trailer is read. */
+export async function loadVmdesc(path: string): Promise<VmDesc> {
+  const bytes = await Deno.readFile(path);
+  let i = 0;
+  while (
+    i < bytes.length &&
+    (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)
+  ) i++;
+  if (bytes[i] === 0x7b) {
+    return parseVmdesc(bytes);
+  }
+  const t = await readTrailerAt((buf, pos) => {
+    const n = Math.max(0, Math.min(buf.length, bytes.length - pos));
+    buf.set(bytes.subarray(pos, pos + n));
+    return Promise.resolve(n);
+  }, bytes.length);
+  if (!t) {
+    throw new Error(`${path}: neither vmdesc JSON nor a capture with a VMDESCRIPTION trailer`);
+  }
+  return t.json;
+}

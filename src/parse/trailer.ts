@@ -1,0 +1,86 @@
+/**
+ * Locating the VMDESCRIPTION trailer exactly: `00` (EOF) `06` be32 L, then L bytes of JSON that
+ * end at the end of the stream. Found by walking back over JSON text to the first byte that
+ * cannot be JSON and checking the few marker positions that allows — never by searching for
+ * a brace.
+ * @module
+ */
+import type { VmDesc } from "../protocol/records.ts";
+
+/** Upper bound on the vmdesc JSON (QEMU's are ~100 KiB; analyze-migration stops at 10 MiB). */
+export const MAX_VMDESC_BYTES = 64 << 20;
+
+/** Where the trailer sits within a buffer holding the stream's last bytes. */
+export interface TrailerLocation {
+  /** Index of the `0x06` marker within the buffer. */
+  marker: number;
+  /** JSON length from the be32 field. */
+  jsonLength: number;
+}
+
+/** A byte that may appear in JSON text (printable ASCII, UTF-8, or JSON white space). */
+function jsonByte(b: number): boolean {
+  return b >= 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+}
+
+/**
+ * Finds the trailer in `tail`, the last bytes of a stream. Returns the location, `null` when
+ * there is none, or `"more"` when the tail is all JSON text and an earlier byte is needed.
+ */
+export function locateTrailer(tail: Uint8Array): TrailerLocation | null | "more" {
+  const n = tail.length;
+  if (n < 7) return null;
+  let k = n - 1;
+  while (k >= 0 && jsonByte(tail[k])) k--;
+  if (k < 0) return "more";
+  // The first non-JSON byte from the end is the marker or one of the four length bytes.
+  for (let p = k; p >= Math.max(1, k - 4); p--) {
+    if (tail[p] !== 0x06 || tail[p - 1] !== 0x00 || p + 5 >= n) continue;
+    const len = ((tail[p + 1] << 24) >>> 0) + (tail[p + 2] << 16) + (tail[p + 3] << 8) +
+      tail[p + 4];
+    if (len === n - p - 5 && tail[p + 5] === 0x7b) return { marker: p, jsonLength: len };
+  }
+  return null;
+}
+
+/** Parses and shape-checks vmdesc JSON text; throws a one-line Error when it is not one. */
+export function parseVmdesc(bytes: Uint8Array): VmDesc {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    throw new Error(`vmdesc is not valid JSON (${(e as Error).message.split("\n")[0]})`);
+  }
+  if (typeof doc !== "object" || doc === null || !Array.isArray((doc as VmDesc).devices)) {
+    throw new Error("vmdesc JSON has no 'devices' array");
+  }
+  const d = doc as VmDesc;
+  if (d.page_size !== undefined && typeof d.page_size !== "number") {
+    throw new Error("vmdesc JSON 'page_size' is not a number");
+  }
+  return d;
+}
+
+/**
+ * Reads the trailer of a seekable stream with positional reads from its end.
+ * Returns the JSON and its absolute offsets, or null when the stream has no trailer.
+ */
+export async function readTrailerAt(
+  readAt: (buf: Uint8Array, position: number) => Promise<number>,
+  size: number,
+): Promise<{ offset: number; json: VmDesc; jsonLength: number } | null> {
+  let want = Math.min(size, 1 << 20);
+  for (;;) {
+    const buf = new Uint8Array(want);
+    const got = await readAt(buf, size - want);
+    if (got !== want) return null;
+    const loc = locateTrailer(buf);
+    if (loc === null) return null;
+    if (loc !== "more") {
+      const json = parseVmdesc(buf.subarray(loc.marker + 5));
+      return { offset: size - want + loc.marker, json, jsonLength: loc.jsonLength };
+    }
+    if (want >= size || want >= MAX_VMDESC_BYTES + 6) return null;
+    want = Math.min(size, want * 4, MAX_VMDESC_BYTES + 6);
+  }
+}
