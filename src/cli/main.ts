@@ -1,0 +1,102 @@
+/**
+ * The `migscope` command line: argument handling only; the work is in src/commands.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isAbsolute, resolve } from "node:path";
+import { runInspect } from "../commands/inspect.ts";
+import { textOut } from "../commands/io.ts";
+
+const USAGE = `usage: migscope <command> [options]
+
+commands:
+  inspect INPUT   timeline and summary of a migration stream
+                  INPUT: a file (gzip detected), '-' for stdin, or tcp:[HOST:]PORT to listen
+    --records       one row per RAM / block record (flags, block, page address, pass)
+    --json          one JSON document (summary + timeline)
+    --ndjson        one JSON record per line, streamed, then the summary
+    --device-state  decoded device fields as JSON
+    --vmdesc FILE   vmdesc JSON (or another capture) for streams without a trailer
+    --footers on|off|auto   section footers (default: detected)
+    --hugepage-block NAME   block whose MEM_SIZE entry carries a page size (repeatable)
+  replay CAPTURE --out DIR   apply a stream to RAM images and disks
+  verify CAPTURE --expect NAME=FILE ...   replay and compare with expected images
+
+exit codes: 0 success, 1 verify found differences, 2 malformed input or bad usage`;
+
+/** Resolves a user path against the directory the user ran the task from. */
+export function userPath(p: string): string {
+  if (p === "-" || p.startsWith("tcp:") || isAbsolute(p)) return p;
+  return resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), p);
+}
+
+class UsageError extends Error {}
+
+async function inspect(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      records: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      ndjson: { type: "boolean", default: false },
+      "device-state": { type: "boolean", default: false },
+      vmdesc: { type: "string" },
+      footers: { type: "string", default: "auto" },
+      "hugepage-block": { type: "string", multiple: true },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError("inspect takes exactly one INPUT");
+  if (!["on", "off", "auto"].includes(values.footers!)) {
+    throw new UsageError("--footers takes on, off or auto");
+  }
+  if (values.json && values.ndjson) throw new UsageError("--json and --ndjson exclude each other");
+  const out = textOut(Deno.stdout);
+  const res = await runInspect({
+    input: userPath(positionals[0]),
+    format: values.json ? "json" : values.ndjson ? "ndjson" : "text",
+    records: values.records!,
+    deviceState: values["device-state"]!,
+    vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
+    footers: values.footers as "on" | "off" | "auto",
+    hugePageBlocks: values["hugepage-block"],
+    onListen: (port) => console.error(`migscope: listening on port ${port}`),
+  }, out);
+  if (res.error) console.error(`migscope: ${res.error}`);
+  return res.code;
+}
+
+/** Runs the CLI with `args`; resolves the exit code. */
+export async function main(args: string[]): Promise<number> {
+  const [cmd, ...rest] = args;
+  try {
+    switch (cmd) {
+      case "inspect":
+        return await inspect(rest);
+      case "replay":
+      case "verify": {
+        const { replayMain } = await import("./replay.ts");
+        return await replayMain(cmd, rest);
+      }
+      case undefined:
+      case "-h":
+      case "--help":
+      case "help":
+        console.log(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      console.error(`migscope: ${(e as Error).message} (see migscope --help)`);
+      return 2;
+    }
+    console.error(`migscope: internal error: ${(e as Error).message?.split("\n")[0] ?? e}`);
+    return 3;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exitCode = await main(Deno.args);
+}
