@@ -191,6 +191,10 @@ export class ByteReader {
       return;
     }
     let rest = n - avail;
+    const size = this.#src.size;
+    if (this.#src.skip && size !== undefined && this.pos + n > size) {
+      throw new EndOfStreamError(this.pos, n, size - this.pos);
+    }
     this.#base += this.#end;
     this.#start = this.#end = 0;
     if (this.#src.skip) {
