@@ -3,7 +3,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { isAbsolute, resolve } from "node:path";
 import { runInspect } from "../commands/inspect.ts";
 import { textOut } from "../commands/io.ts";
 
@@ -19,18 +18,21 @@ commands:
     --vmdesc FILE   vmdesc JSON (or another capture) for streams without a trailer
     --footers on|off|auto   section footers (default: detected)
     --hugepage-block NAME   block whose MEM_SIZE entry carries a page size (repeatable)
-  replay CAPTURE --out DIR   apply a stream to RAM images and disks
-  verify CAPTURE --expect NAME=FILE ...   replay and compare with expected images
+  replay CAPTURE --out DIR   apply a stream to RAM images and disks, as a QEMU destination does
+    --ram NAME=FILE       start RAM block NAME from this image (copied unless --in-place)
+    --disk NAME=FILE      start disk NAME from this image (incremental block migration)
+    --disk-size NAME=SIZE size of a disk without a base image (default: end of its last chunk)
+    --in-place            write into the --ram/--disk images themselves
+    --expect NAME=FILE    compare the result with this image (as verify does)
+    --strict-zero-fill    reject ZERO records with a non-zero fill byte (QEMU >= 8.2)
+    --json, --quiet, --vmdesc FILE
+  verify CAPTURE --expect NAME=FILE ...   replay (into --out or a temporary directory) and
+                  compare; exit 1 when any page differs
 
 exit codes: 0 success, 1 verify found differences, 2 malformed input or bad usage`;
 
-/** Resolves a user path against the directory the user ran the task from. */
-export function userPath(p: string): string {
-  if (p === "-" || p.startsWith("tcp:") || isAbsolute(p)) return p;
-  return resolve(Deno.env.get("INIT_CWD") ?? Deno.cwd(), p);
-}
-
-class UsageError extends Error {}
+import { UsageError, userPath } from "./args.ts";
+import { replayMain } from "./replay.ts";
 
 async function inspect(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -75,7 +77,6 @@ export async function main(args: string[]): Promise<number> {
         return await inspect(rest);
       case "replay":
       case "verify": {
-        const { replayMain } = await import("./replay.ts");
         return await replayMain(cmd, rest);
       }
       case undefined:

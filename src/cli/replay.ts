@@ -1,5 +1,82 @@
-/** Placeholder until replay lands. */
-export function replayMain(_cmd: string, _args: string[]): Promise<number> {
-  console.error("migscope: replay is not implemented yet");
-  return Promise.resolve(2);
+/**
+ * Arguments of `replay` and `verify`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { runReplay } from "../commands/replay.ts";
+import { textOut } from "../commands/io.ts";
+import { UsageError, userPath } from "./args.ts";
+
+function pairs(list: string[] | undefined, flag: string, path = true): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const item of list ?? []) {
+    const i = item.indexOf("=");
+    if (i <= 0 || i === item.length - 1) {
+      throw new UsageError(`${flag} takes NAME=${path ? "FILE" : "VALUE"}, got '${item}'`);
+    }
+    const name = item.slice(0, i);
+    if (m.has(name)) throw new UsageError(`${flag} names '${name}' twice`);
+    m.set(name, path ? userPath(item.slice(i + 1)) : item.slice(i + 1));
+  }
+  return m;
+}
+
+function parseSize(s: string): number {
+  const m = /^(\d+)([KMGT]i?B?|[kmgt])?$/.exec(s.trim());
+  if (!m) throw new UsageError(`bad size '${s}'`);
+  const unit = (m[2] ?? "").toUpperCase()[0];
+  const mult = unit ? 1024 ** ("KMGT".indexOf(unit) + 1) : 1;
+  return Number(m[1]) * mult;
+}
+
+/** `replay` / `verify` entry point. */
+export async function replayMain(cmd: "replay" | "verify", args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      ram: { type: "string", multiple: true },
+      disk: { type: "string", multiple: true },
+      "disk-size": { type: "string", multiple: true },
+      "in-place": { type: "boolean", default: false },
+      expect: { type: "string", multiple: true },
+      json: { type: "boolean", default: false },
+      quiet: { type: "boolean", default: false },
+      vmdesc: { type: "string" },
+      "strict-zero-fill": { type: "boolean", default: false },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError(`${cmd} takes exactly one CAPTURE`);
+  const expect = pairs(values.expect, "--expect");
+  if (cmd === "verify" && expect.size === 0) {
+    throw new UsageError("verify needs at least one --expect NAME=FILE");
+  }
+  if (cmd === "replay" && !values.out && !values["in-place"]) {
+    throw new UsageError("replay needs --out DIR");
+  }
+  const sizes = new Map<string, number>();
+  for (const [k, v] of pairs(values["disk-size"], "--disk-size", false)) sizes.set(k, parseSize(v));
+  const showProgress = !values.quiet && Deno.stderr.isTerminal();
+  const res = await runReplay({
+    input: userPath(positionals[0]),
+    out: values.out ? userPath(values.out) : undefined,
+    ram: pairs(values.ram, "--ram"),
+    disks: pairs(values.disk, "--disk"),
+    diskSizes: sizes,
+    inPlace: values["in-place"],
+    expect,
+    json: values.json,
+    vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
+    strictZeroFill: values["strict-zero-fill"],
+    onProgress: showProgress
+      ? (off) =>
+        Deno.stderr.writeSync(
+          new TextEncoder().encode(`\rreplayed ${(off / 1048576).toFixed(0)} MiB`),
+        )
+      : undefined,
+  }, textOut(Deno.stdout));
+  if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+  if (res.error) console.error(`migscope: ${res.error}`);
+  return res.code;
 }

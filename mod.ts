@@ -1,0 +1,55 @@
+/**
+ * migscope: parse, replay, verify and emit QEMU live-migration streams.
+ *
+ * The library never prints and never exits: it takes streams and returns records and results.
+ *
+ * @example Count the zero pages of a capture
+ * ```ts
+ * import { openInput, parseStream } from "./mod.ts";
+ * const input = await openInput("samples/small-xbzrle.mig");
+ * let zero = 0;
+ * for await (const rec of parseStream(input.reader, { vmdesc: input.vmdesc })) {
+ *   if (rec.kind === "ram" && rec.type === "zero") zero++;
+ * }
+ * input.close();
+ * ```
+ * @module
+ */
+export * from "./src/protocol/constants.ts";
+export * from "./src/protocol/records.ts";
+export { StreamError, type StreamLocation } from "./src/protocol/errors.ts";
+export { ByteReader, EndOfStreamError } from "./src/wire/reader.ts";
+export { type ByteSource, bytesSource, fileSource, streamSource } from "./src/wire/source.ts";
+export { ByteWriter, type ByteSink } from "./src/wire/writer.ts";
+export { isAllZero } from "./src/wire/zero.ts";
+export { parseStream, type ParseOptions } from "./src/parse/stream.ts";
+export { loadVmdesc, openInput, type OpenedInput, type OpenOptions } from "./src/parse/input.ts";
+export { locateTrailer, parseVmdesc, readTrailerAt } from "./src/parse/trailer.ts";
+export { decodeScalar, readDeviceBody } from "./src/parse/device.ts";
+export { xbzrleDecode, xbzrleValidate, type XbzrleFault } from "./src/xbzrle/decode.ts";
+export { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "./src/xbzrle/encode.ts";
+export { PageCache } from "./src/xbzrle/cache.ts";
+export { Summarizer, type Summary, type TimelineRow } from "./src/report/summary.ts";
+export {
+  type Finding,
+  type ReplayOptions,
+  type ReplayResult,
+  replayRecords,
+  type ReplayTargets,
+  ReplayError,
+} from "./src/replay/engine.ts";
+export { ImageTarget } from "./src/replay/target.ts";
+export { diskFileName, ramFileName, safeName } from "./src/replay/names.ts";
+export { type CompareResult, compareImages } from "./src/replay/verify.ts";
+export {
+  bytesImage,
+  type EmitDisk,
+  type EmitOptions,
+  type EmitRamBlock,
+  type EmitStats,
+  emitStream,
+  fileImage,
+  type ImageSource,
+} from "./src/emit/emitter.ts";
+export { loadTemplate, type Template } from "./src/emit/template.ts";
+export * as frame from "./src/emit/frame.ts";

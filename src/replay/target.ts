@@ -1,0 +1,137 @@
+/**
+ * A replay target: one image file written with positional I/O. Zero units written to a fresh
+ * file are skipped (they stay holes, so outputs are sparse); a per-unit bitmap remembers what
+ * was written, so a later ZERO over data really clears it.
+ * @module
+ */
+import * as fs from "node:fs";
+import { isAllZero } from "../wire/zero.ts";
+
+/** Granularity of the written-bitmap and of sparse skipping. */
+export const UNIT = 4096;
+
+const ZEROS = new Uint8Array(1 << 20);
+
+/** An image file being replayed into. */
+export class ImageTarget {
+  readonly path: string;
+  readonly size: number;
+  /** True when the file started as all holes (a new output), so unwritten units read as zero. */
+  readonly fresh: boolean;
+  #fd: number;
+  #written: Uint8Array;
+  #growable: boolean;
+  #extent = 0;
+
+  private constructor(path: string, fd: number, size: number, fresh: boolean, growable: boolean) {
+    this.path = path;
+    this.#fd = fd;
+    this.size = size;
+    this.fresh = fresh;
+    this.#growable = growable;
+    this.#written = new Uint8Array(Math.ceil(Math.ceil(size / UNIT) / 8) + 1);
+  }
+
+  /** Creates a new, sparse, all-zero image of `size` bytes (`growable`: size is a lower bound). */
+  static create(path: string, size: number, growable = false): ImageTarget {
+    const fd = fs.openSync(path, "w+");
+    fs.ftruncateSync(fd, size);
+    return new ImageTarget(path, fd, size, true, growable);
+  }
+
+  /** Opens an existing image for writing in place. */
+  static open(path: string): ImageTarget {
+    const fd = fs.openSync(path, "r+");
+    const size = fs.fstatSync(fd).size;
+    return new ImageTarget(path, fd, size, false, false);
+  }
+
+  /** Bytes up to which data has been written (for growable disks). */
+  get extent(): number {
+    return Math.max(this.#extent, this.size);
+  }
+
+  /** True when any byte of unit `u` was written by this replay. */
+  wasWritten(u: number): boolean {
+    return u >> 3 < this.#written.length && (this.#written[u >> 3] & (1 << (u & 7))) !== 0;
+  }
+
+  #mark(u: number) {
+    if (u >> 3 >= this.#written.length) {
+      const next = new Uint8Array(Math.max((u >> 3) + 1, this.#written.length * 2));
+      next.set(this.#written);
+      this.#written = next;
+    }
+    this.#written[u >> 3] |= 1 << (u & 7);
+  }
+
+  #write(buf: Uint8Array, pos: number) {
+    let done = 0;
+    while (done < buf.length) {
+      done += fs.writeSync(this.#fd, buf, done, buf.length - done, pos + done);
+    }
+    this.#extent = Math.max(this.#extent, pos + buf.length);
+  }
+
+  /**
+   * Writes `data` at `pos` (unit-aligned). Zero units that were never written on a fresh
+   * image are skipped; runs of units to write are coalesced into one write.
+   */
+  write(data: Uint8Array, pos: number): void {
+    let runStart = -1;
+    for (let off = 0; off < data.length; off += UNIT) {
+      const unit = data.subarray(off, Math.min(off + UNIT, data.length));
+      const u = Math.floor((pos + off) / UNIT);
+      const skip = this.fresh && !this.wasWritten(u) && isAllZero(unit);
+      if (skip) {
+        if (runStart >= 0) {
+          this.#write(data.subarray(runStart, off), pos + runStart);
+          runStart = -1;
+        }
+        continue;
+      }
+      this.#mark(u);
+      if (runStart < 0) runStart = off;
+    }
+    if (runStart >= 0) this.#write(data.subarray(runStart), pos + runStart);
+  }
+
+  /** Makes `[pos, pos+len)` read as zero, writing only where needed. */
+  zero(pos: number, len: number): void {
+    for (let off = 0; off < len; off += UNIT) {
+      const u = Math.floor((pos + off) / UNIT);
+      const n = Math.min(UNIT, len - off);
+      if (this.fresh && !this.wasWritten(u)) continue;
+      this.#mark(u);
+      this.#write(ZEROS.subarray(0, n), pos + off);
+    }
+    if (this.#growable) this.#extent = Math.max(this.#extent, pos + len);
+  }
+
+  /** Fills `[pos, pos+len)` with `byte`. */
+  fill(pos: number, len: number, byte: number): void {
+    if (byte === 0) return this.zero(pos, len);
+    const buf = new Uint8Array(len).fill(byte);
+    for (let off = 0; off < len; off += UNIT) this.#mark(Math.floor((pos + off) / UNIT));
+    this.#write(buf, pos);
+  }
+
+  /** Reads `buf.length` bytes at `pos` (holes read as zero). */
+  read(buf: Uint8Array, pos: number): void {
+    let done = 0;
+    while (done < buf.length) {
+      const n = fs.readSync(this.#fd, buf, done, buf.length - done, pos + done);
+      if (n === 0) {
+        buf.fill(0, done);
+        return;
+      }
+      done += n;
+    }
+  }
+
+  /** Sets the final size of a growable image, flushes and closes. */
+  close(): void {
+    if (this.#growable && this.#extent > this.size) fs.ftruncateSync(this.#fd, this.#extent);
+    fs.closeSync(this.#fd);
+  }
+}
