@@ -20,27 +20,27 @@ export * from "./src/protocol/records.ts";
 export { StreamError, type StreamLocation } from "./src/protocol/errors.ts";
 export { ByteReader, EndOfStreamError } from "./src/wire/reader.ts";
 export { type ByteSource, bytesSource, fileSource, streamSource } from "./src/wire/source.ts";
-export { ByteWriter, type ByteSink } from "./src/wire/writer.ts";
+export { type ByteSink, ByteWriter } from "./src/wire/writer.ts";
 export { isAllZero } from "./src/wire/zero.ts";
-export { parseStream, type ParseOptions } from "./src/parse/stream.ts";
-export { loadVmdesc, openInput, type OpenedInput, type OpenOptions } from "./src/parse/input.ts";
+export { type ParseOptions, parseStream } from "./src/parse/stream.ts";
+export { loadVmdesc, type OpenedInput, openInput, type OpenOptions } from "./src/parse/input.ts";
 export { locateTrailer, parseVmdesc, readTrailerAt } from "./src/parse/trailer.ts";
 export { decodeScalar, readDeviceBody } from "./src/parse/device.ts";
-export { xbzrleDecode, xbzrleValidate, type XbzrleFault } from "./src/xbzrle/decode.ts";
+export { xbzrleDecode, type XbzrleFault, xbzrleValidate } from "./src/xbzrle/decode.ts";
 export { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "./src/xbzrle/encode.ts";
 export { PageCache } from "./src/xbzrle/cache.ts";
 export { Summarizer, type Summary, type TimelineRow } from "./src/report/summary.ts";
 export {
   type Finding,
-  type ReplayOptions,
-  type ReplayResult,
-  replayRecords,
-  type ReplayTargets,
   ReplayError,
+  type ReplayOptions,
+  replayRecords,
+  type ReplayResult,
+  type ReplayTargets,
 } from "./src/replay/engine.ts";
 export { ImageTarget } from "./src/replay/target.ts";
 export { diskFileName, ramFileName, safeName } from "./src/replay/names.ts";
-export { type CompareResult, compareImages } from "./src/replay/verify.ts";
+export { compareImages, type CompareResult } from "./src/replay/verify.ts";
 export {
   bytesImage,
   type EmitDisk,

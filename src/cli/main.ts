@@ -29,10 +29,22 @@ commands:
   verify CAPTURE --expect NAME=FILE ...   replay (into --out or a temporary directory) and
                   compare; exit 1 when any page differs
 
+  emit --ram NAME=FILE ... -o FILE   write a stream QEMU loads
+    --round NAME=FILE[,NAME=FILE]   a later dirty round (repeatable, in order): pages that
+                          changed since the previous round are sent again
+    --disk NAME=FILE      block migration of this disk (1 MiB chunks, PROGRESS records)
+    --zero-blocks         all-zero chunks as ZERO_BLOCK
+    --xbzrle, --xbzrle-cache SIZE   XBZRLE after the first pass, QEMU's cache rules (64M)
+    --template CAPTURE    configuration, device sections and trailer from a real capture
+    --machine TYPE        machine type without a template (pc-i440fx-7.2)
+    --no-footers          no section footers (pc-2.3-era streams)
+    --stats               query-migrate-style counters (stdout, or stderr with -o -)
+
 exit codes: 0 success, 1 verify found differences, 2 malformed input or bad usage`;
 
 import { UsageError, userPath } from "./args.ts";
 import { replayMain } from "./replay.ts";
+import { emitMain } from "./emit.ts";
 
 async function inspect(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -79,6 +91,8 @@ export async function main(args: string[]): Promise<number> {
       case "verify": {
         return await replayMain(cmd, rest);
       }
+      case "emit":
+        return await emitMain(rest);
       case undefined:
       case "-h":
       case "--help":

@@ -6,6 +6,7 @@ import { parseArgs } from "node:util";
 import { runReplay } from "../commands/replay.ts";
 import { textOut } from "../commands/io.ts";
 import { UsageError, userPath } from "./args.ts";
+import { parseSize } from "./size.ts";
 
 function pairs(list: string[] | undefined, flag: string, path = true): Map<string, string> {
   const m = new Map<string, string>();
@@ -19,14 +20,6 @@ function pairs(list: string[] | undefined, flag: string, path = true): Map<strin
     m.set(name, path ? userPath(item.slice(i + 1)) : item.slice(i + 1));
   }
   return m;
-}
-
-function parseSize(s: string): number {
-  const m = /^(\d+)([KMGT]i?B?|[kmgt])?$/.exec(s.trim());
-  if (!m) throw new UsageError(`bad size '${s}'`);
-  const unit = (m[2] ?? "").toUpperCase()[0];
-  const mult = unit ? 1024 ** ("KMGT".indexOf(unit) + 1) : 1;
-  return Number(m[1]) * mult;
 }
 
 /** `replay` / `verify` entry point. */

@@ -1,0 +1,133 @@
+/**
+ * `emit`: write a migration stream from RAM images, rounds and disks.
+ * @module
+ */
+import {
+  type EmitDisk,
+  type EmitRamBlock,
+  type EmitStats,
+  emitStream,
+  fileImage,
+  type ImageSource,
+} from "../emit/emitter.ts";
+import { loadTemplate, type Template } from "../emit/template.ts";
+import { stringifyJson } from "../report/json.ts";
+import type { CommandResult } from "./inspect.ts";
+import type { TextOut } from "./io.ts";
+
+/** Options of `emit`. */
+export interface EmitCommandOptions {
+  ram: [string, string][];
+  /** Each round: block name → image file. */
+  rounds: [string, string][][];
+  disks: [string, string][];
+  output: string | "-";
+  machine?: string;
+  footers?: boolean;
+  xbzrleCacheSize?: number;
+  zeroBlocks?: boolean;
+  template?: string;
+  stats?: boolean;
+}
+
+/** query-migrate-shaped statistics of an emission. */
+export function statsJson(s: EmitStats, cacheSize?: number): Record<string, unknown> {
+  return {
+    ram: {
+      normal: s.normal,
+      duplicate: s.duplicate,
+      "normal-bytes": s.normal * 4096,
+      transferred: s.ramBytes,
+      "dirty-sync-count": s.dirtySyncCount,
+    },
+    ...(s.xbzrle
+      ? {
+        "xbzrle-cache": {
+          "cache-size": cacheSize,
+          bytes: s.xbzrle.bytes,
+          pages: s.xbzrle.pages,
+          "cache-miss": s.xbzrle.cacheMiss,
+          overflow: s.xbzrle.overflow,
+        },
+      }
+      : {}),
+    migscope: {
+      "stream-bytes": s.streamBytes,
+      passes: s.passes,
+      "xbzrle-records": s.xbzrle?.records,
+      "xbzrle-skipped-unchanged": s.xbzrle?.skipped,
+      block: s.block,
+    },
+  };
+}
+
+/** Runs `emit`; the stream goes to `opts.output` (a file, or stdout for "-"). */
+export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promise<CommandResult> {
+  const closers: (() => void)[] = [];
+  const open = async (path: string): Promise<ImageSource> => {
+    const img = await fileImage(path);
+    closers.push(() => img.close());
+    return img;
+  };
+  let out: Deno.FsFile | undefined;
+  const tmp = opts.output === "-" ? undefined : `${opts.output}.partial`;
+  try {
+    let template: Template | undefined;
+    if (opts.template) {
+      try {
+        template = await loadTemplate(opts.template);
+      } catch (e) {
+        return { code: 2, error: `--template ${opts.template}: ${(e as Error).message}` };
+      }
+    }
+    const ram: EmitRamBlock[] = [];
+    for (const [name, path] of opts.ram) ram.push({ name, image: await open(path), rounds: [] });
+    for (const [k, round] of opts.rounds.entries()) {
+      for (const [name, path] of round) {
+        const b = ram.find((x) => x.name === name);
+        if (!b) return { code: 2, error: `--round ${k + 1}: block '${name}' has no --ram image` };
+        b.rounds![k] = await open(path);
+      }
+    }
+    for (const b of ram) b.rounds!.length = opts.rounds.length;
+    const disks: EmitDisk[] = [];
+    for (const [name, path] of opts.disks) disks.push({ name, image: await open(path) });
+    let sink: (b: Uint8Array) => Promise<void>;
+    if (tmp) {
+      out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+      const f = out;
+      sink = async (b) => {
+        let done = 0;
+        while (done < b.length) done += await f.write(b.subarray(done));
+      };
+    } else {
+      sink = async (b) => {
+        let done = 0;
+        while (done < b.length) done += await Deno.stdout.write(b.subarray(done));
+      };
+    }
+    const stats = await emitStream(ram, disks, sink, {
+      machine: opts.machine,
+      footers: opts.footers,
+      xbzrleCacheSize: opts.xbzrleCacheSize,
+      zeroBlocks: opts.zeroBlocks,
+      template,
+    });
+    if (out) {
+      out.close();
+      out = undefined;
+      await Deno.rename(tmp!, opts.output);
+    }
+    if (opts.stats) {
+      await report.write(stringifyJson(statsJson(stats, opts.xbzrleCacheSize), 2) + "\n");
+      await report.flush();
+    }
+    return { code: 0 };
+  } catch (e) {
+    if (tmp) await Deno.remove(tmp).catch(() => {});
+    return { code: 2, error: (e as Error).message.split("\n")[0] };
+  } finally {
+    out?.close();
+    for (const c of closers) c();
+  }
+}
