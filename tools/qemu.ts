@@ -1,0 +1,181 @@
+/**
+ * A real QEMU destination for tests: starts Debian's qemu-system-x86_64 (7.2) with file-backed
+ * guest RAM and `-incoming defer`, feeds it a stream with `migrate-incoming exec:cat FILE`
+ * over QMP, waits for `completed` (or `failed`), and hands back the RAM (and disk) files.
+ * No guest kernel is needed: the destination never runs a vCPU (-S).
+ */
+
+/** True when qemu-system-x86_64 is on PATH. */
+export function haveQemu(): boolean {
+  try {
+    const r = new Deno.Command("qemu-system-x86_64", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).outputSync();
+    return r.success;
+  } catch {
+    return false;
+  }
+}
+
+/** What to load and how the destination is configured. */
+export interface LoadOptions {
+  stream: string;
+  ramMiB?: number;
+  /** Disk images to attach as virtio drives: id → size in bytes (created all-zero). */
+  disks?: Record<string, number>;
+  timeoutMs?: number;
+}
+
+/** Outcome of a load. */
+export interface LoadResult {
+  status: string;
+  error?: string;
+  ramPath: string;
+  diskPaths: Record<string, string>;
+  stderr: string;
+  dir: string;
+}
+
+class Qmp {
+  #conn: Deno.UnixConn;
+  #buf = "";
+  #dec = new TextDecoder();
+  constructor(conn: Deno.UnixConn) {
+    this.#conn = conn;
+  }
+  async #line(): Promise<Record<string, unknown>> {
+    for (;;) {
+      const nl = this.#buf.indexOf("\n");
+      if (nl >= 0) {
+        const line = this.#buf.slice(0, nl);
+        this.#buf = this.#buf.slice(nl + 1);
+        if (line.trim()) return JSON.parse(line);
+        continue;
+      }
+      const chunk = new Uint8Array(65536);
+      const n = await this.#conn.read(chunk);
+      if (n === null) throw new Error("QMP connection closed");
+      this.#buf += this.#dec.decode(chunk.subarray(0, n));
+    }
+  }
+  async greeting() {
+    await this.#line();
+    await this.cmd("qmp_capabilities");
+  }
+  async cmd(execute: string, args?: Record<string, unknown>): Promise<Record<string, unknown>> {
+    await this.#conn.write(
+      new TextEncoder().encode(JSON.stringify({ execute, arguments: args }) + "\n"),
+    );
+    for (;;) {
+      const msg = await this.#line();
+      if ("return" in msg || "error" in msg) return msg;
+    }
+  }
+  close() {
+    try {
+      this.#conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+/** Loads `opts.stream` into a fresh QEMU destination and returns where its RAM ended up. */
+export async function loadIntoQemu(opts: LoadOptions): Promise<LoadResult> {
+  const dir = await Deno.makeTempDir({ prefix: "migscope-qemu-" });
+  const ramMiB = opts.ramMiB ?? 64;
+  const ramPath = `${dir}/dst.pc.ram`;
+  const f = await Deno.open(ramPath, { create: true, write: true });
+  await f.truncate(ramMiB << 20);
+  f.close();
+  const diskPaths: Record<string, string> = {};
+  const driveArgs: string[] = [];
+  for (const [id, size] of Object.entries(opts.disks ?? {})) {
+    const p = `${dir}/${id}.raw`;
+    const d = await Deno.open(p, { create: true, write: true });
+    await d.truncate(size);
+    d.close();
+    diskPaths[id] = p;
+    driveArgs.push("-drive", `file=${p},format=raw,if=virtio,id=${id},cache=writeback`);
+  }
+  const sock = `${dir}/qmp.sock`;
+  const child = new Deno.Command("qemu-system-x86_64", {
+    args: [
+      "-machine",
+      "pc,memory-backend=pc.ram",
+      "-object",
+      `memory-backend-file,id=pc.ram,size=${ramMiB}M,mem-path=${ramPath},share=on`,
+      "-m",
+      `${ramMiB}M`,
+      "-accel",
+      "tcg",
+      "-smp",
+      "1",
+      "-display",
+      "none",
+      "-nic",
+      "none",
+      "-monitor",
+      "none",
+      "-serial",
+      "null",
+      "-qmp",
+      `unix:${sock},server=on,wait=off`,
+      ...driveArgs,
+      "-S",
+      "-incoming",
+      "defer",
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const stderrP = new Response(child.stderr).text();
+  const stdoutP = new Response(child.stdout).text();
+  let qmp: Qmp | undefined;
+  let status = "unknown";
+  let error: string | undefined;
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  try {
+    for (;;) {
+      try {
+        qmp = new Qmp(await Deno.connect({ transport: "unix", path: sock }));
+        break;
+      } catch {
+        if (Date.now() > deadline) throw new Error("QEMU did not open its QMP socket");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    await qmp.greeting();
+    const r = await qmp.cmd("migrate-incoming", { uri: `exec:cat ${opts.stream}` });
+    if ("error" in r) throw new Error(`migrate-incoming: ${JSON.stringify(r.error)}`);
+    for (;;) {
+      const q = await qmp.cmd("query-migrate");
+      const ret = q.return as { status?: string; "error-desc"?: string };
+      status = ret.status ?? "none";
+      if (status === "completed" || status === "failed") {
+        error = ret["error-desc"];
+        break;
+      }
+      if (Date.now() > deadline) {
+        error = `timed out in status ${status}`;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await qmp.cmd("quit").catch(() => {});
+  } catch (e) {
+    error = (e as Error).message;
+  } finally {
+    qmp?.close();
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* exited */ }
+    }, 5000);
+    await child.status;
+    clearTimeout(timer);
+  }
+  await stdoutP;
+  return { status, error, ramPath, diskPaths, stderr: await stderrP, dir };
+}
