@@ -33,6 +33,7 @@ export async function emitMain(args: string[]): Promise<number> {
       "zero-blocks": { type: "boolean", default: false },
       template: { type: "string" },
       stats: { type: "boolean", default: false },
+      "mapped-ram": { type: "boolean", default: false },
     },
   });
   void positionals;
@@ -57,6 +58,7 @@ export async function emitMain(args: string[]): Promise<number> {
     zeroBlocks: values["zero-blocks"],
     template: values.template ? userPath(values.template) : undefined,
     stats: values.stats,
+    mappedRam: values["mapped-ram"],
   }, textOut(output === "-" ? Deno.stderr : Deno.stdout));
   if (res.error) console.error(`migscope: ${res.error}`);
   return res.code;

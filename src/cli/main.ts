@@ -38,6 +38,8 @@ commands:
     --template CAPTURE    configuration, device sections and trailer from a real capture
     --machine TYPE        machine type without a template (pc-i440fx-7.2)
     --no-footers          no section footers (pc-2.3-era streams)
+    --mapped-ram          write a mapped-ram file (QEMU 9.0+ file: migration); --template
+                          may be a mapped-ram capture
     --stats               query-migrate-style counters (stdout, or stderr with -o -)
 
 exit codes: 0 success, 1 verify found differences, 2 malformed input or bad usage`;

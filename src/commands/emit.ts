@@ -11,6 +11,7 @@ import {
   type ImageSource,
 } from "../emit/emitter.ts";
 import { loadTemplate, type Template } from "../emit/template.ts";
+import { emitMappedRam } from "../emit/mapped_ram.ts";
 import { stringifyJson } from "../report/json.ts";
 import type { CommandResult } from "./inspect.ts";
 import type { TextOut } from "./io.ts";
@@ -28,6 +29,8 @@ export interface EmitCommandOptions {
   zeroBlocks?: boolean;
   template?: string;
   stats?: boolean;
+  /** Write a mapped-ram file (needs a file output). */
+  mappedRam?: boolean;
 }
 
 /** query-migrate-shaped statistics of an emission. */
@@ -92,6 +95,19 @@ export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promis
     for (const b of ram) b.rounds!.length = opts.rounds.length;
     const disks: EmitDisk[] = [];
     for (const [name, path] of opts.disks) disks.push({ name, image: await open(path) });
+    if (opts.mappedRam) {
+      if (!tmp) {
+        return { code: 2, error: "--mapped-ram writes at fixed file offsets: give -o FILE" };
+      }
+      if (disks.length) return { code: 2, error: "--mapped-ram has no block migration (--disk)" };
+      const st = await emitMappedRam(ram, tmp, { template, machine: opts.machine });
+      await Deno.rename(tmp, opts.output);
+      if (opts.stats) {
+        await report.write(stringifyJson({ "mapped-ram": st }, 2) + "\n");
+        await report.flush();
+      }
+      return { code: 0 };
+    }
     let sink: (b: Uint8Array) => Promise<void>;
     if (tmp) {
       out = await Deno.open(tmp, { write: true, create: true, truncate: true });

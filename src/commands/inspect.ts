@@ -3,6 +3,7 @@
  * @module
  */
 import { loadVmdesc, openInput } from "../parse/input.ts";
+import { countSet, readBitmap } from "../parse/mapped_ram.ts";
 import { parseStream } from "../parse/stream.ts";
 import { ramFlagNames } from "../protocol/constants.ts";
 import { StreamError } from "../protocol/errors.ts";
@@ -171,6 +172,33 @@ export function summaryText(s: Summary): string {
           String(p.compressed),
           String(p.bytes),
         ]),
+      ),
+    );
+  }
+  const mapped = r.blocks.filter((b) => b.mappedRam);
+  if (mapped.length) {
+    out.push("mapped-ram (pages at fixed offsets; a clear bit means a zero page)");
+    out.push(
+      renderTable(
+        [
+          { header: "BLOCK" },
+          { header: "HEADER", align: "right" },
+          { header: "BITMAP", align: "right" },
+          { header: "PAGES AT", align: "right" },
+          { header: "PRESENT", align: "right" },
+          { header: "ZERO", align: "right" },
+        ],
+        mapped.map((b) => {
+          const m = b.mappedRam!;
+          return [
+            b.name,
+            String(m.headerOffset),
+            hexOffset(m.bitmapOffset),
+            hexOffset(m.pagesOffset),
+            num(m.present),
+            num(m.zero),
+          ];
+        }),
       ),
     );
   }
@@ -343,10 +371,33 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
     } else {
       error = `${e instanceof Error ? e.message.split("\n")[0] : String(e)}`;
     }
-  } finally {
-    opened.close();
   }
   const summary = sum.finish();
+  // mapped-ram: count each block's bitmap with positional reads (the holes are never read).
+  const readAt = opened.reader.source.readAt;
+  for (const b of summary.ram.blocks) {
+    const m = b.mappedRam;
+    if (!m || (m.bitmapOffset === 0 && m.pagesOffset === 0)) continue;
+    if (!readAt) {
+      error ??=
+        `'${b.name}' uses mapped-ram: its bitmap can only be read from a seekable, uncompressed file`;
+      break;
+    }
+    try {
+      const pages = b.size / summary.stream.pageSize;
+      const bm = await readBitmap(readAt, {
+        name: b.name,
+        size: b.size,
+        mappedRam: { ...m, version: 1, pageSize: summary.stream.pageSize },
+      }, summary.stream.pageSize);
+      const present = countSet(bm, pages);
+      m.present = present;
+      m.zero = pages - present;
+    } catch (e) {
+      error ??= (e as Error).message;
+    }
+  }
+  opened.close();
   if (opts.deviceState) {
     await out.write(stringifyJson({ devices, ...(error ? { error } : {}) }, 2) + "\n");
   } else if (opts.format === "json") {

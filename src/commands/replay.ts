@@ -145,6 +145,8 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
       trackWriters: (opts.expect?.size ?? 0) > 0,
       checkUnwritten: ram.size > 0,
       strictZeroFill: opts.strictZeroFill,
+      readAt: input.reader.source.readAt,
+      checkStaleSlots: (opts.expect?.size ?? 0) > 0,
       onProgress: opts.onProgress,
     });
   } catch (e) {

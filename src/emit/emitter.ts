@@ -169,6 +169,7 @@ export async function emitStream(
       }
     }
   }
+  if (tpl?.mappedRam) throw new Error("the template is a mapped-ram file: emit with --mapped-ram");
   const ramId = tpl?.ramSectionId ?? 2;
   const blockId = tpl?.blockSectionId ?? 1;
   const foot = (id: number) => footers && F.writeFooter(w, id);
@@ -230,6 +231,7 @@ export async function emitStream(
   for (let k = 0; k < rounds; k++) {
     stats.dirtySyncCount++;
     const last = k === rounds - 1;
+    if (last && tpl?.switchoverStart) F.writeCommand(w, 11);
     F.writeSectionShort(w, last ? "END" : "PART", ramId);
     await emitPass(w, order, k, state, cache !== undefined, last);
     F.writeRamEos(w);
@@ -237,6 +239,7 @@ export async function emitStream(
   }
   if (rounds === 0) {
     stats.dirtySyncCount++;
+    if (tpl?.switchoverStart) F.writeCommand(w, 11);
     F.writeSectionShort(w, "END", ramId);
     F.writeRamEos(w);
     foot(ramId);

@@ -25,6 +25,10 @@ export interface Template {
   ramSectionId: number;
   blockSectionId?: number;
   footers: boolean;
+  /** The capture sent SWITCHOVER_START before its END sections (QEMU 10.0+ machine types). */
+  switchoverStart: boolean;
+  /** The capture is a mapped-ram file. */
+  mappedRam: boolean;
 }
 
 async function readAll(r: ByteReader): Promise<Uint8Array> {
@@ -69,6 +73,8 @@ export async function loadTemplate(path: string): Promise<Template> {
       blocks: [],
       ramSectionId: 0,
       footers: false,
+      switchoverStart: false,
+      mappedRam: false,
     };
     let seenRam = false;
     let open: { offset: number; early: boolean } | undefined;
@@ -105,13 +111,16 @@ export async function loadTemplate(path: string): Promise<Template> {
             open = undefined;
           }
           break;
+        case "command":
+          if (rec.name === "SWITCHOVER_START") t.switchoverStart = true;
+          break;
         case "vmdesc":
           ranges.push({ kind: "trailer", offset: rec.offset, end: rec.offset + rec.length });
           break;
       }
     }
     if (!seenRam) throw new Error(`template ${path} has no RAM section`);
-    if (t.blocks.some((b) => b.mappedRam)) throw new Error(`template ${path} is a mapped-ram file`);
+    t.mappedRam = t.blocks.some((b) => b.mappedRam);
     for (const r of ranges) {
       const b = new Uint8Array(r.end - r.offset);
       await readAt(b, r.offset);

@@ -12,6 +12,7 @@ import type { MigRecord, RamBlockInfo } from "../protocol/records.ts";
 import { isAllZero } from "../wire/zero.ts";
 import { xbzrleDecode } from "../xbzrle/decode.ts";
 import type { ImageTarget } from "./target.ts";
+import { bitSet, hasRegion, paddingBits, readBitmap } from "../parse/mapped_ram.ts";
 
 /** A replay that cannot continue (the destination would fail here too). */
 export class ReplayError extends Error {
@@ -27,7 +28,9 @@ export type FindingKind =
   | "zero-after-data"
   | "unwritten-nonzero"
   | "chunk-past-end"
-  | "discard";
+  | "discard"
+  | "stale-slot"
+  | "bitmap-padding";
 
 /** One observation, with where it happened. */
 export interface Finding {
@@ -69,6 +72,10 @@ export interface ReplayOptions {
   strictZeroFill?: boolean;
   /** Examples kept per finding kind (counts are always complete). */
   maxFindingsPerKind?: number;
+  /** Positional reads of the input, needed for mapped-ram files. */
+  readAt?: (buf: Uint8Array, position: number) => Promise<number>;
+  /** mapped-ram: read the slots of clear-bit pages and report stale (non-zero) ones. */
+  checkStaleSlots?: boolean;
   /** Called now and then with the stream offset reached. */
   onProgress?: (offset: number) => void;
 }
@@ -154,6 +161,75 @@ export async function replayRecords(
     if (s.writers && unit < s.writers.length) s.writers[unit] = offset * 8 + kind;
   };
 
+  /** mapped-ram: set bits copy their slot, clear bits are zero pages (stale slots ignored). */
+  const loadMappedRam = async (s: Slot, b: RamBlockInfo, offset: number) => {
+    if (!opts.readAt) {
+      throw new ReplayError(
+        offset,
+        `'${b.name}' uses mapped-ram: its pages sit at fixed file offsets, so the input must be a seekable, uncompressed file`,
+      );
+    }
+    const m = b.mappedRam!;
+    let bm: Uint8Array;
+    try {
+      bm = await readBitmap(opts.readAt, b, ps);
+    } catch (e) {
+      throw new ReplayError(m.bitmapOffset, (e as Error).message.replace(/^offset \d+: /, ""));
+    }
+    const pages = b.size / ps;
+    const pad = paddingBits(bm, pages);
+    if (pad) {
+      note(
+        "bitmap-padding",
+        m.bitmapOffset,
+        b.name,
+        b.size,
+        `${pad} bits set past the block's last page (ignored)`,
+      );
+    }
+    const run = new Uint8Array(256 * ps);
+    for (let i = 0; i < pages;) {
+      const set = bitSet(bm, i);
+      let j = i + 1;
+      while (j < pages && j - i < 256 && bitSet(bm, j) === set) j++;
+      const len = (j - i) * ps;
+      if (set) {
+        const buf = run.subarray(0, len);
+        const got = await opts.readAt(buf, m.pagesOffset + i * ps);
+        if (got !== len) {
+          throw new ReplayError(
+            m.pagesOffset + i * ps,
+            `mapped-ram page slots of '${b.name}' run past the end of the file`,
+          );
+        }
+        s.target.write(buf, i * ps);
+        for (let u = i; u < j; u++) wrote(s, u, m.pagesOffset + u * ps, 2, true);
+        s.stats.page += j - i;
+      } else {
+        if (opts.checkStaleSlots) {
+          const buf = run.subarray(0, len);
+          const got = await opts.readAt(buf, m.pagesOffset + i * ps);
+          buf.fill(0, got);
+          for (let u = 0; u < j - i; u++) {
+            if (!isAllZero(buf.subarray(u * ps, (u + 1) * ps))) {
+              note(
+                "stale-slot",
+                m.pagesOffset + (i + u) * ps,
+                b.name,
+                (i + u) * ps,
+                "bitmap bit clear but the slot holds older bytes: the page is zero (slot ignored)",
+              );
+            }
+          }
+        }
+        s.target.zero(i * ps, len);
+        for (let u = i; u < j; u++) wrote(s, u, m.bitmapOffset, 1, false);
+        s.stats.zero += j - i;
+      }
+      i = j;
+    }
+  };
+
   for await (const rec of records) {
     n++;
     if (opts.onProgress && rec.offset >= nextProgress) {
@@ -164,7 +240,9 @@ export async function replayRecords(
       if (rec.type === "mem_size") {
         for (const b of rec.blocks!) {
           if (ram.has(b.name)) continue;
-          ram.set(b.name, slot(targets.openRam(b), b.name, Math.ceil(b.size / ps)));
+          const s = slot(targets.openRam(b), b.name, Math.ceil(b.size / ps));
+          ram.set(b.name, s);
+          if (hasRegion(b)) await loadMappedRam(s, b, rec.offset);
         }
         continue;
       }

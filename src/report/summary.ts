@@ -14,6 +14,14 @@ export interface RamBlockSummary {
   zero: number;
   xbzrle: number;
   compressed: number;
+  /** mapped-ram layout and bitmap counts (pages present in their slots, zero pages). */
+  mappedRam?: {
+    headerOffset: number;
+    bitmapOffset: number;
+    pagesOffset: number;
+    present?: number;
+    zero?: number;
+  };
 }
 
 /** Per-device block-migration counters. */
@@ -197,6 +205,14 @@ export class Summarizer {
         xbzrle: 0,
         compressed: 0,
       };
+      if (b.mappedRam) {
+        const m = b.mappedRam;
+        s.mappedRam = {
+          headerOffset: m.headerOffset,
+          bitmapOffset: m.bitmapOffset,
+          pagesOffset: m.pagesOffset,
+        };
+      }
       this.#blocks.set(b.name, s);
       this.summary.ram.blocks.push(s);
     }
