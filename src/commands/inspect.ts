@@ -6,7 +6,7 @@ import { loadVmdesc, openInput } from "../parse/input.ts";
 import { countSet, readBitmap } from "../parse/mapped_ram.ts";
 import { parseStream } from "../parse/stream.ts";
 import { ramFlagNames } from "../protocol/constants.ts";
-import { StreamError } from "../protocol/errors.ts";
+import { oneLine, StreamError } from "../protocol/errors.ts";
 import type { FieldValue, MigRecord } from "../protocol/records.ts";
 import { recordToJson, stringifyJson } from "../report/json.ts";
 import { Summarizer, type Summary, type TimelineRow } from "../report/summary.ts";
@@ -420,5 +420,5 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
     if (error) await out.write(`\nstopped: ${error}\n`);
   }
   await out.flush();
-  return error ? { code: 2, error } : { code: 0 };
+  return error ? { code: 2, error: oneLine(error) } : { code: 0 };
 }

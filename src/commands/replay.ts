@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { loadVmdesc, openInput } from "../parse/input.ts";
 import { parseStream } from "../parse/stream.ts";
 import { DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
-import { StreamError } from "../protocol/errors.ts";
+import { oneLine, StreamError } from "../protocol/errors.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
 import { stringifyJson } from "../report/json.ts";
 import { formatBytes, hexOffset, renderTable } from "../report/table.ts";
@@ -160,7 +160,7 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
     // Never leave a half-written output looking complete.
     for (const o of opened) if (o.partial) fs.rmSync(o.partial, { force: true });
     if (tempDir) await Deno.remove(dir, { recursive: true }).catch(() => {});
-    return { code: 2, error };
+    return { code: 2, error: error ? oneLine(error) : error };
   }
   for (const o of opened) if (o.partial) fs.renameSync(o.partial, o.final);
   for (const s of [...result.ram, ...result.disks]) {

@@ -5,6 +5,7 @@
  * @module
  */
 import { VM } from "../protocol/constants.ts";
+import { printable } from "../protocol/errors.ts";
 import type { FieldValue, VmdescDevice, VmdescField, VmdescVmsd } from "../protocol/records.ts";
 import type { ByteReader } from "../wire/reader.ts";
 
@@ -89,7 +90,9 @@ async function readVmsd(
     if (name !== sub.vmsd_name) {
       throw new DeviceLayoutError(
         at,
-        `subsection '${name}' found where vmdesc lists '${sub.vmsd_name}'`,
+        `subsection '${printable(name)}' found where vmdesc lists '${
+          printable(String(sub.vmsd_name))
+        }'`,
       );
     }
     let child: Out = null;

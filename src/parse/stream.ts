@@ -25,7 +25,7 @@ import {
   VM,
   XBZRLE_ENCODING_FLAG,
 } from "../protocol/constants.ts";
-import { StreamError } from "../protocol/errors.ts";
+import { printable, StreamError } from "../protocol/errors.ts";
 import type {
   BlockRecord,
   CommandRecord,
@@ -149,7 +149,7 @@ class ParseState {
 }
 
 function sectionLabel(type: string, id: number, idstr: string, offset: number): string {
-  return `section ${id} '${idstr}' ${type} at ${offset}`;
+  return `section ${id} '${printable(idstr)}' ${type} at ${offset}`;
 }
 
 /** Reads a counted string whose length byte is already buffered. */
@@ -231,7 +231,7 @@ async function readConfiguration(st: ParseState): Promise<ConfigurationRecord> {
           const capAt = st.r.pos;
           const cap = await countedString(st, "capability name");
           if (!(KNOWN_CAPABILITIES as readonly string[]).includes(cap)) {
-            st.fail(`unknown validated capability '${cap}'`, capAt);
+            st.fail(`unknown validated capability '${printable(cap)}'`, capAt);
           }
           rec.capabilities.push(cap);
         }
@@ -248,7 +248,7 @@ async function readConfiguration(st: ParseState): Promise<ConfigurationRecord> {
         break;
       }
       default:
-        st.fail(`unknown configuration subsection '${name}'`, subAt);
+        st.fail(`unknown configuration subsection '${printable(name)}'`, subAt);
     }
   }
   rec.length = st.r.pos - offset;
@@ -489,7 +489,7 @@ function ramRecordSync(
     const idx = st.blockIndex.get(name);
     if (idx === undefined) {
       st.record = `${type.toUpperCase()} record at ${offset}`;
-      st.fail(`unknown RAM block '${name}'`, offset + 8);
+      st.fail(`unknown RAM block '${printable(name)}'`, offset + 8);
     }
     blockIdx = idx;
     p = 9 + len;
@@ -501,7 +501,9 @@ function ramRecordSync(
   if (addr >= block.size) {
     st.record = `${type.toUpperCase()} record at ${offset}`;
     st.fail(
-      `illegal RAM offset 0x${addr.toString(16)} in block '${block.name}' of ${block.size} bytes`,
+      `illegal RAM offset 0x${addr.toString(16)} in block '${
+        printable(block.name)
+      }' of ${block.size} bytes`,
       offset,
     );
   }
@@ -634,16 +636,21 @@ async function readMemSize(st: ParseState, sectionId: number, depth: number): Pr
     const name = await countedString(st, "RAM block name");
     if (name.length === 0) st.fail("RAM block name is empty", entryAt);
     if (st.blockIndex.has(name) || blocks.some((b) => b.name === name)) {
-      st.fail(`RAM block '${name}' is listed twice`, entryAt);
+      st.fail(`RAM block '${printable(name)}' is listed twice`, entryAt);
     }
     await st.need(8, "RAM block length");
-    const size = safeBe64(st, `length of RAM block '${name}'`);
+    const size = safeBe64(st, `length of RAM block '${printable(name)}'`);
     if (size % st.pageSize !== 0) {
-      st.fail(`RAM block '${name}' length ${size} is not a multiple of the page size`, entryAt);
+      st.fail(
+        `RAM block '${printable(name)}' length ${size} is not a multiple of the page size`,
+        entryAt,
+      );
     }
     if (size > total - sum) {
       st.fail(
-        `RAM block '${name}' length ${size} overshoots the MEM_SIZE total ${total} (sum so far ${sum})`,
+        `RAM block '${
+          printable(name)
+        }' length ${size} overshoots the MEM_SIZE total ${total} (sum so far ${sum})`,
         entryAt,
       );
     }
@@ -738,6 +745,14 @@ function blockRecordSync(st: ParseState, sectionId: number, depth: number): Bloc
   const flags = lo & 0x1ff;
   const sector = hi * 8388608 + (lo >>> 9);
   st.record = `block record at ${offset}`;
+  if (hi >= 0x200000) {
+    st.fail(
+      `block sector 0x${hi.toString(16)}${
+        (lo >>> 0).toString(16).padStart(8, "0")
+      } >> 9 is out of range`,
+      offset,
+    );
+  }
   if (flags & BLK_FLAG.DEVICE_BLOCK) {
     if (!r.has(9)) return 9;
     const len = r.peekU8(8);
@@ -795,7 +810,9 @@ async function ensureVmdesc(st: ParseState, sec: SectionRecord): Promise<void> {
   } catch (e) {
     if (e instanceof BufferLimitError) {
       st.fail(
-        `device section '${sec.idstr}' cannot be delimited without the vmdesc JSON, and the trailer ` +
+        `device section '${
+          printable(sec.idstr)
+        }' cannot be delimited without the vmdesc JSON, and the trailer ` +
           `is more than ${limit} bytes ahead; pass --vmdesc or read from a seekable file`,
         sec.offset,
       );
@@ -805,7 +822,9 @@ async function ensureVmdesc(st: ParseState, sec: SectionRecord): Promise<void> {
   const loc = locateTrailer(tail);
   if (loc === null || loc === "more") {
     st.fail(
-      `device section '${sec.idstr}' cannot be delimited: the stream has no VMDESCRIPTION trailer ` +
+      `device section '${
+        printable(sec.idstr)
+      }' cannot be delimited: the stream has no VMDESCRIPTION trailer ` +
         `(postcopy, suppress-vmdesc or a truncated capture); pass --vmdesc with the JSON or another capture`,
       sec.offset,
     );
@@ -827,7 +846,9 @@ async function readDevice(st: ParseState, sec: SectionRecord): Promise<MigRecord
   const dev = st.vmdescIndex!.get(`${sec.idstr}\u0000${sec.instanceId}`);
   if (!dev) {
     st.fail(
-      `device '${sec.idstr}' instance ${sec.instanceId} is not described in the vmdesc JSON`,
+      `device '${
+        printable(sec.idstr)
+      }' instance ${sec.instanceId} is not described in the vmdesc JSON`,
       sec.offset,
     );
   }

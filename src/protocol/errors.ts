@@ -13,6 +13,32 @@ export interface StreamLocation {
   record?: string;
 }
 
+function escapeControls(s: string, alsoC1: boolean): string {
+  let out = "";
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    const bad = c < 0x20 || c === 0x7f || c === 0x2028 || c === 0x2029 ||
+      (alsoC1 && ((c >= 0x80 && c <= 0x9f) || c === 0xfffd));
+    out += bad ? `\\x${c.toString(16).padStart(2, "0")}` : ch;
+  }
+  return out;
+}
+
+/**
+ * A name from the stream made safe for a one-line message: control and non-printable characters
+ * are escaped as `\xNN`, and long names are cut to `max` characters with `…`.
+ */
+export function printable(name: string, max = 80): string {
+  const s = escapeControls(name, true);
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
+/** Collapses anything that would break a one-line message, and bounds its length. */
+export function oneLine(message: string, max = 500): string {
+  const s = escapeControls(message, false);
+  return s.length > max ? `${s.slice(0, max)}…` : s;
+}
+
 /** A malformed, truncated or unsupported stream; the message is one line. */
 export class StreamError extends Error {
   readonly offset: number;
@@ -24,7 +50,7 @@ export class StreamError extends Error {
     const parts = [`offset ${loc.offset} (0x${loc.offset.toString(16)})`];
     if (loc.section) parts.push(loc.section);
     if (loc.record) parts.push(loc.record);
-    super(`${parts.join(", ")}: ${detail}`);
+    super(oneLine(`${parts.join(", ")}: ${detail}`));
     this.name = "StreamError";
     this.offset = loc.offset;
     this.section = loc.section;

@@ -12,12 +12,16 @@ import type { MigRecord, RamBlockInfo } from "../protocol/records.ts";
 import { isAllZero } from "../wire/zero.ts";
 import { xbzrleDecode } from "../xbzrle/decode.ts";
 import type { ImageTarget } from "./target.ts";
+import { oneLine, printable } from "../protocol/errors.ts";
 import { bitSet, hasRegion, paddingBits, readBitmap } from "../parse/mapped_ram.ts";
+
+/** Largest disk replayed without a known size (a chunk beyond it needs --disk-size). */
+export const MAX_UNSIZED_DISK = 2 ** 40;
 
 /** A replay that cannot continue (the destination would fail here too). */
 export class ReplayError extends Error {
   constructor(readonly offset: number, message: string) {
-    super(`offset ${offset} (0x${offset.toString(16)}): ${message}`);
+    super(oneLine(`offset ${offset} (0x${offset.toString(16)}): ${message}`));
     this.name = "ReplayError";
   }
 }
@@ -166,7 +170,9 @@ export async function replayRecords(
     if (!opts.readAt) {
       throw new ReplayError(
         offset,
-        `'${b.name}' uses mapped-ram: its pages sit at fixed file offsets, so the input must be a seekable, uncompressed file`,
+        `'${
+          printable(b.name)
+        }' uses mapped-ram: its pages sit at fixed file offsets, so the input must be a seekable, uncompressed file`,
       );
     }
     const m = b.mappedRam!;
@@ -199,7 +205,7 @@ export async function replayRecords(
         if (got !== len) {
           throw new ReplayError(
             m.pagesOffset + i * ps,
-            `mapped-ram page slots of '${b.name}' run past the end of the file`,
+            `mapped-ram page slots of '${printable(b.name)}' run past the end of the file`,
           );
         }
         s.target.write(buf, i * ps);
@@ -249,7 +255,10 @@ export async function replayRecords(
       if (rec.type === "eos" || rec.type === "multifd_flush") continue;
       const s = ram.get(rec.block);
       if (!s) {
-        throw new ReplayError(rec.offset, `RAM block '${rec.block}' was never sized by MEM_SIZE`);
+        throw new ReplayError(
+          rec.offset,
+          `RAM block '${printable(rec.block ?? "")}' was never sized by MEM_SIZE`,
+        );
       }
       const t = s.target;
       const unit = rec.addr / ps;
@@ -346,6 +355,14 @@ export async function replayRecords(
         continue;
       }
       const len = bounded ? Math.min(BLK_CHUNK_SIZE, t.size - pos) : BLK_CHUNK_SIZE;
+      if (!bounded && pos + len > MAX_UNSIZED_DISK) {
+        throw new ReplayError(
+          rec.offset,
+          `chunk at byte ${pos} of disk '${
+            printable(rec.device!)
+          }' is beyond ${MAX_UNSIZED_DISK} bytes; give its size with --disk-size or a base image with --disk`,
+        );
+      }
       if (rec.type === "data") {
         t.write(rec.data!.subarray(0, len), pos);
         s.stats.data++;
@@ -359,14 +376,19 @@ export async function replayRecords(
       }
     } else if (rec.kind === "command" && rec.name === "POSTCOPY_RAM_DISCARD") {
       const s = ram.get(rec.block!);
-      if (!s) throw new ReplayError(rec.offset, `RAM_DISCARD names unknown block '${rec.block}'`);
+      if (!s) {
+        throw new ReplayError(
+          rec.offset,
+          `RAM_DISCARD names unknown block '${printable(rec.block ?? "")}'`,
+        );
+      }
       for (const r of rec.ranges!) {
         if (r.start % ps || r.length % ps || r.start + r.length > s.target.size) {
           throw new ReplayError(
             rec.offset,
-            `RAM_DISCARD range 0x${r.start.toString(16)}+0x${
-              r.length.toString(16)
-            } is outside '${rec.block}' or not page aligned`,
+            `RAM_DISCARD range 0x${r.start.toString(16)}+0x${r.length.toString(16)} is outside '${
+              printable(rec.block ?? "")
+            }' or not page aligned`,
           );
         }
         s.target.zero(r.start, r.length);
