@@ -274,8 +274,8 @@ function recordRow(rec: MigRecord): string | undefined {
     const flags = ramFlagNames(rec.flags);
     let extra = "";
     if (rec.type === "zero") extra = ` fill=${rec.fill}`;
-    else if (rec.type === "xbzrle") extra = ` len=${rec.data!.length} covers=${rec.covered}`;
-    else if (rec.type === "compressed") extra = ` len=${rec.data!.length}`;
+    else if (rec.type === "xbzrle") extra = ` len=${rec.dataLength} covers=${rec.covered}`;
+    else if (rec.type === "compressed") extra = ` len=${rec.dataLength}`;
     else if (rec.type === "mem_size") {
       return `${off}  RAM ${flags.padEnd(16)} total=${rec.total} blocks=${
         rec.blocks!.map((b) => `${b.name}:${b.size}`).join(",")
@@ -346,6 +346,7 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
         decodeDevices: opts.deviceState,
         footers: opts.footers,
         hugePageBlocks: opts.hugePageBlocks,
+        payloads: false,
       })
     ) {
       sum.add(rec);

@@ -92,8 +92,7 @@ export async function openInput(
       close: () => src.close(),
     };
   }
-  const positional = await Deno.open(input, { read: true });
-  const src = fileSource(file, stat.size, positional);
+  const src = fileSource(file, stat.size, input);
   const opened: OpenedInput = {
     reader: new ByteReader(src),
     gzip: false,

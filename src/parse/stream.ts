@@ -62,6 +62,11 @@ export interface ParseOptions {
   maxDeviceTail?: number;
   /** The stream starts with no header (bare records, e.g. a PACKAGED payload on its own). */
   headerless?: boolean;
+  /**
+   * Materialise `data` views of page and chunk payloads (default true). Consumers that only
+   * count records (inspect) turn it off to save an allocation per record.
+   */
+  payloads?: boolean;
 }
 
 /** Bound on RAM blocks in one MEM_SIZE list. */
@@ -476,6 +481,7 @@ function ramRecordSync(
       addr,
       cont: (flags & RAM_FLAG.CONTINUE) !== 0,
       pass: st.pass,
+      dataLength: 0,
     };
   }
   const cont = (flags & RAM_FLAG.CONTINUE) !== 0;
@@ -558,7 +564,10 @@ function ramRecordSync(
     st.fail(`record runs past the end of the PACKAGED payload at offset ${st.limit}`, offset);
   }
   if (!r.has(total)) return total;
-  const data = dataLen > 0 || type === "xbzrle" ? r.peekBytes(dataLen, dataAt) : undefined;
+  const want = st.opts.payloads !== false;
+  const data = type === "xbzrle" || (want && dataLen > 0)
+    ? r.peekBytes(dataLen, dataAt)
+    : undefined;
   let covered: number | undefined;
   if (type === "xbzrle") {
     const v = xbzrleValidate(data!, st.pageSize);
@@ -589,7 +598,8 @@ function ramRecordSync(
     cont,
     pass: st.pass,
     fill,
-    data,
+    data: want || type !== "xbzrle" ? data : undefined,
+    dataLength: dataLen,
     covered,
   };
 }
@@ -730,6 +740,7 @@ async function readMemSize(st: ParseState, sectionId: number, depth: number): Pr
     addr: 0,
     cont: false,
     pass: st.pass,
+    dataLength: 0,
     total,
     blocks,
   };
@@ -764,7 +775,9 @@ function blockRecordSync(st: ParseState, sectionId: number, depth: number): Bloc
     }
     if (!r.has(total)) return total;
     const device = utf8.decode(r.peekBytes(len, 9));
-    const data = zero ? undefined : r.peekBytes(BLK_CHUNK_SIZE, 9 + len);
+    const data = zero || st.opts.payloads === false
+      ? undefined
+      : r.peekBytes(BLK_CHUNK_SIZE, 9 + len);
     r.advance(total);
     return {
       kind: "block",
@@ -777,6 +790,7 @@ function blockRecordSync(st: ParseState, sectionId: number, depth: number): Bloc
       device,
       sector,
       data,
+      dataLength: zero ? 0 : BLK_CHUNK_SIZE,
     };
   }
   if (flags & BLK_FLAG.PROGRESS) {
@@ -792,11 +806,22 @@ function blockRecordSync(st: ParseState, sectionId: number, depth: number): Bloc
       flags,
       sector,
       percent: sector,
+      dataLength: 0,
     };
   }
   if (flags & BLK_FLAG.EOS) {
     r.advance(8);
-    return { kind: "block", type: "eos", offset, length: 8, depth, sectionId, flags, sector };
+    return {
+      kind: "block",
+      type: "eos",
+      offset,
+      length: 8,
+      depth,
+      sectionId,
+      flags,
+      sector,
+      dataLength: 0,
+    };
   }
   st.fail(`unknown block migration flags 0x${flags.toString(16)}`, offset);
 }
@@ -921,6 +946,21 @@ async function* readTrailer(st: ParseState): AsyncGenerator<MigRecord> {
   if (rest > 0) st.fail("bytes follow the VMDESCRIPTION trailer");
 }
 
+/** Turns reader-level errors into a StreamError naming where the parser was. */
+function located(st: ParseState, e: unknown): unknown {
+  if (e instanceof StreamError) return e;
+  if (e instanceof EndOfStreamError) {
+    return new StreamError(
+      { offset: e.offset + e.available, section: st.section, record: st.record },
+      `truncated: the stream ends ${e.needed - e.available} bytes short of the record`,
+    );
+  }
+  if (e instanceof BufferLimitError) {
+    return new StreamError({ offset: e.offset, section: st.section, record: st.record }, e.message);
+  }
+  return e;
+}
+
 /**
  * Parses a migration stream from `r`, yielding records in stream order. Throws
  * {@link StreamError} (one line, with offset, section and record) on malformed input.
@@ -930,126 +970,110 @@ export async function* parseStream(
   opts: ParseOptions = {},
 ): AsyncGenerator<MigRecord> {
   const st = new ParseState(r, opts);
+  // One generator for the whole stream: delegating with yield* would double the per-record cost.
   try {
-    yield* parseInto(st);
+    const r = st.r;
+    if (!st.opts.headerless) {
+      yield await readHeader(st);
+      if ((await r.peekUpTo(1)) > 0 && r.peekU8() === VM.CONFIGURATION) {
+        yield await readConfiguration(st);
+      }
+    }
+    for (;;) {
+      const depth = st.packages.length;
+      st.section = undefined;
+      st.record = undefined;
+      if (depth > 0 && r.pos >= st.limit) {
+        st.fail(
+          `PACKAGED payload from offset ${st.packages[depth - 1].offset} ends without POSTCOPY_RUN`,
+        );
+      }
+      const offset = r.pos;
+      if ((await r.peekUpTo(1)) === 0) {
+        if (st.opts.headerless && depth === 0) return;
+        st.record = "next record";
+        st.fail("truncated: the stream ends before QEMU_VM_EOF");
+      }
+      const type = r.peekU8();
+      switch (type) {
+        case VM.EOF: {
+          r.advance(1);
+          yield { kind: "eof", offset, length: 1, depth };
+          if (depth > 0) {
+            yield* endPackage(st, depth);
+            continue;
+          }
+          yield* readTrailer(st);
+          return;
+        }
+        case VM.SECTION_START:
+        case VM.SECTION_PART:
+        case VM.SECTION_END:
+        case VM.SECTION_FULL: {
+          const sec = await readSectionHeader(st, depth);
+          yield sec;
+          const info = st.sections.get(sec.sectionId)!;
+          if (sec.type === "FULL") {
+            yield await readDevice(st, sec);
+          } else if (info.handler === "ram") {
+            for (;;) {
+              const rec = ramRecordSync(st, sec.sectionId, depth);
+              if (typeof rec === "number") {
+                st.record = `RAM record at ${r.pos}`;
+                if (r.pos + rec > st.limit) {
+                  st.fail("record runs past the end of the PACKAGED payload");
+                }
+                await r.fill(rec);
+                continue;
+              }
+              if (rec === "mem_size") {
+                yield await readMemSize(st, sec.sectionId, depth);
+                continue;
+              }
+              yield rec;
+              if (rec.type === "eos") break;
+            }
+          } else {
+            for (;;) {
+              const rec = blockRecordSync(st, sec.sectionId, depth);
+              if (typeof rec === "number") {
+                if (r.pos + rec > st.limit) {
+                  st.fail("record runs past the end of the PACKAGED payload");
+                }
+                await r.fill(rec);
+                continue;
+              }
+              yield rec;
+              if (rec.flags & BLK_FLAG.EOS) break;
+            }
+          }
+          const footer = await readFooter(st, sec);
+          if (footer) yield footer;
+          break;
+        }
+        case VM.COMMAND: {
+          const cmd = await readCommand(st, depth);
+          yield cmd;
+          if (cmd.cmd === CMD.PACKAGED) {
+            if (depth >= MAX_PACKAGE_DEPTH) {
+              st.fail(`PACKAGED nesting deeper than ${MAX_PACKAGE_DEPTH}`, offset);
+            }
+            const end = r.pos + cmd.packageLength!;
+            if (end > st.limit) st.fail("PACKAGED payload runs past the enclosing payload", offset);
+            st.packages.push({ end, offset });
+            st.limit = end;
+          } else if (cmd.cmd === CMD.POSTCOPY_RUN && depth > 0) {
+            yield* endPackage(st, depth);
+          }
+          break;
+        }
+        default:
+          st.record = `record type byte at ${offset}`;
+          st.fail(`unknown section type 0x${type.toString(16).padStart(2, "0")}`);
+      }
+    }
   } catch (e) {
-    if (e instanceof StreamError) throw e;
-    if (e instanceof EndOfStreamError) {
-      throw new StreamError(
-        { offset: e.offset + e.available, section: st.section, record: st.record },
-        `truncated: the stream ends ${e.needed - e.available} bytes short of the record`,
-      );
-    }
-    if (e instanceof BufferLimitError) {
-      throw new StreamError(
-        { offset: e.offset, section: st.section, record: st.record },
-        e.message,
-      );
-    }
-    throw e;
-  }
-}
-
-async function* parseInto(st: ParseState): AsyncGenerator<MigRecord> {
-  const r = st.r;
-  if (!st.opts.headerless) {
-    yield await readHeader(st);
-    if ((await r.peekUpTo(1)) > 0 && r.peekU8() === VM.CONFIGURATION) {
-      yield await readConfiguration(st);
-    }
-  }
-  for (;;) {
-    const depth = st.packages.length;
-    st.section = undefined;
-    st.record = undefined;
-    if (depth > 0 && r.pos >= st.limit) {
-      st.fail(
-        `PACKAGED payload from offset ${st.packages[depth - 1].offset} ends without POSTCOPY_RUN`,
-      );
-    }
-    const offset = r.pos;
-    if ((await r.peekUpTo(1)) === 0) {
-      if (st.opts.headerless && depth === 0) return;
-      st.record = "next record";
-      st.fail("truncated: the stream ends before QEMU_VM_EOF");
-    }
-    const type = r.peekU8();
-    switch (type) {
-      case VM.EOF: {
-        r.advance(1);
-        yield { kind: "eof", offset, length: 1, depth };
-        if (depth > 0) {
-          yield* endPackage(st, depth);
-          continue;
-        }
-        yield* readTrailer(st);
-        return;
-      }
-      case VM.SECTION_START:
-      case VM.SECTION_PART:
-      case VM.SECTION_END:
-      case VM.SECTION_FULL: {
-        const sec = await readSectionHeader(st, depth);
-        yield sec;
-        const info = st.sections.get(sec.sectionId)!;
-        if (sec.type === "FULL") {
-          yield await readDevice(st, sec);
-        } else if (info.handler === "ram") {
-          for (;;) {
-            const rec = ramRecordSync(st, sec.sectionId, depth);
-            if (typeof rec === "number") {
-              st.record = `RAM record at ${r.pos}`;
-              if (r.pos + rec > st.limit) {
-                st.fail("record runs past the end of the PACKAGED payload");
-              }
-              await r.fill(rec);
-              continue;
-            }
-            if (rec === "mem_size") {
-              yield await readMemSize(st, sec.sectionId, depth);
-              continue;
-            }
-            yield rec;
-            if (rec.type === "eos") break;
-          }
-        } else {
-          for (;;) {
-            const rec = blockRecordSync(st, sec.sectionId, depth);
-            if (typeof rec === "number") {
-              if (r.pos + rec > st.limit) {
-                st.fail("record runs past the end of the PACKAGED payload");
-              }
-              await r.fill(rec);
-              continue;
-            }
-            yield rec;
-            if (rec.flags & BLK_FLAG.EOS) break;
-          }
-        }
-        const footer = await readFooter(st, sec);
-        if (footer) yield footer;
-        break;
-      }
-      case VM.COMMAND: {
-        const cmd = await readCommand(st, depth);
-        yield cmd;
-        if (cmd.cmd === CMD.PACKAGED) {
-          if (depth >= MAX_PACKAGE_DEPTH) {
-            st.fail(`PACKAGED nesting deeper than ${MAX_PACKAGE_DEPTH}`, offset);
-          }
-          const end = r.pos + cmd.packageLength!;
-          if (end > st.limit) st.fail("PACKAGED payload runs past the enclosing payload", offset);
-          st.packages.push({ end, offset });
-          st.limit = end;
-        } else if (cmd.cmd === CMD.POSTCOPY_RUN && depth > 0) {
-          yield* endPackage(st, depth);
-        }
-        break;
-      }
-      default:
-        st.record = `record type byte at ${offset}`;
-        st.fail(`unknown section type 0x${type.toString(16).padStart(2, "0")}`);
-    }
+    throw located(st, e);
   }
 }
 

@@ -136,6 +136,8 @@ export interface RamRecord extends RecordBase {
   fill?: number;
   /** PAGE: page bytes; XBZRLE: encoded delta; COMPRESS_PAGE: zlib bytes. A transient view. */
   data?: Uint8Array;
+  /** Length of the payload on the wire (set even when `data` is not materialised). */
+  dataLength: number;
   /** XBZRLE: page bytes the delta covers (validated without the old page). */
   covered?: number;
   /** MEM_SIZE: total bytes and the block list. */
@@ -160,6 +162,8 @@ export interface BlockRecord extends RecordBase {
   percent?: number;
   /** Chunk bytes (always 1 MiB on the wire), a transient view. */
   data?: Uint8Array;
+  /** Length of the chunk on the wire (0 for zero blocks and other records). */
+  dataLength: number;
 }
 
 /** A decoded device field tree (numbers, booleans, hex strings, nested objects, arrays). */

@@ -22,7 +22,7 @@ export function recordToJson(rec: MigRecord): Record<string, unknown> {
   const o: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(rec)) {
     if (v === undefined) continue;
-    if (v instanceof Uint8Array) o[k === "data" ? "dataLength" : `${k}Length`] = v.length;
+    if (v instanceof Uint8Array) continue;
     else if (k === "json") continue;
     else o[k] = v;
   }

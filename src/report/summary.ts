@@ -417,7 +417,7 @@ export class Summarizer {
       case "xbzrle":
         r.xbzrle++;
         pass.xbzrle++;
-        r.xbzrleBytes += rec.data!.length;
+        r.xbzrleBytes += rec.dataLength;
         r.xbzrleRecordBytes += rec.length;
         if (blk) blk.xbzrle++;
         if (row) row.xbzrle++;

@@ -4,6 +4,7 @@
  * A source only moves bytes; framing and buffering live in {@link ByteReader}.
  * @module
  */
+import * as fs from "node:fs";
 
 /** Something bytes can be pulled from, in order. */
 export interface ByteSource {
@@ -46,39 +47,49 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
   };
 }
 
-/** A seekable source over an open file: skips seek instead of reading holes. */
-export function fileSource(file: Deno.FsFile, size: number, positional?: Deno.FsFile): ByteSource {
+/**
+ * A seekable source over a regular file: sequential reads are synchronous positional reads
+ * (page-cache hits cost no thread hop or promise), skips just move the cursor (holes are never
+ * read), and `readAt` reads anywhere without disturbing the cursor.
+ */
+export function fileSource(file: Deno.FsFile, size: number, path?: string): ByteSource {
   let cursor = 0;
+  const fd = path ? fs.openSync(path, "r") : -1;
+  const pread = async (buf: Uint8Array, position: number): Promise<number> => {
+    if (fd >= 0) return fs.readSync(fd, buf, 0, buf.length, position);
+    await file.seek(position, Deno.SeekMode.Start);
+    return (await file.read(buf)) ?? 0;
+  };
   return {
     size,
     async read(buf: Uint8Array): Promise<number | null> {
-      const n = await file.read(buf);
-      if (n !== null) cursor += n;
+      const n = await pread(buf, cursor);
+      if (n === 0) return buf.length === 0 ? 0 : null;
+      cursor += n;
       return n;
     },
-    async skip(n: number): Promise<void> {
+    skip(n: number): Promise<void> {
       cursor += n;
-      await file.seek(cursor, Deno.SeekMode.Start);
+      return Promise.resolve();
     },
-    readAt: positional
-      ? async (buf: Uint8Array, position: number): Promise<number> => {
-        await positional.seek(position, Deno.SeekMode.Start);
-        let got = 0;
-        while (got < buf.length) {
-          const n = await positional.read(buf.subarray(got));
-          if (n === null) break;
-          got += n;
-        }
-        return got;
+    async readAt(buf: Uint8Array, position: number): Promise<number> {
+      let got = 0;
+      while (got < buf.length) {
+        const n = await pread(buf.subarray(got), position + got);
+        if (n === 0) break;
+        got += n;
       }
-      : undefined,
+      return got;
+    },
     close() {
       try {
         file.close();
       } catch { /* already closed */ }
-      try {
-        positional?.close();
-      } catch { /* already closed */ }
+      if (fd >= 0) {
+        try {
+          fs.closeSync(fd);
+        } catch { /* already closed */ }
+      }
     },
   };
 }

@@ -38,8 +38,13 @@ export function xbzrleEncode(
     const nzrun = i - nzStart;
     if (d + ulebSmallLength(nzrun) + nzrun > limit) return XBZRLE_OVERFLOW;
     d += ulebSmallEncode(out, d, nzrun);
-    out.set(newPage.subarray(nzStart, i), d);
-    d += nzrun;
+    if (nzrun < 32) {
+      // Short runs: a plain loop beats creating a subarray view per run.
+      for (let k = nzStart; k < i; k++) out[d++] = newPage[k];
+    } else {
+      out.set(newPage.subarray(nzStart, i), d);
+      d += nzrun;
+    }
   }
   return d;
 }

@@ -1,0 +1,306 @@
+/**
+ * End-to-end benchmark (`deno task bench [--sizes 1,4] [--reps 3]`): builds streams of 1 GiB and
+ * 4 GiB of RAM with `emit` (≈70 % zero pages, random and text pages, one XBZRLE round),
+ * then measures in the same run, median of several repetitions:
+ *   inspect vs a raw read of the same file · replay vs a plain copy of the same page data ·
+ *   emit · XBZRLE encode/decode in GB/s · peak RSS of inspect and replay (VmHWM) ·
+ *   QEMU's analyze-migration.py on the same stream when ANALYZE_MIGRATION names it.
+ * Prints a table and writes BENCHMARKS.md.
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import * as fs from "node:fs";
+import { xbzrleEncode } from "../src/xbzrle/encode.ts";
+import { xbzrleDecode } from "../src/xbzrle/decode.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const MAIN = `${ROOT}src/cli/main.ts`;
+const PAGE = 4096;
+const MiB = 1 << 20;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+/** Fills `buf` with deterministic pseudo-random bytes quickly (xorshift on 32-bit lanes). */
+function randomFill(buf: Uint8Array, seed: number) {
+  const u = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < u.length; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    u[i] = x;
+  }
+}
+
+/** Writes a RAM image of `bytes`: page kinds by a hash of the page number (70 % zero). */
+function writeImage(path: string, bytes: number, seed: number, base?: string): void {
+  const fd = fs.openSync(path, "w");
+  fs.ftruncateSync(fd, bytes);
+  const chunk = new Uint8Array(4 * MiB);
+  const src = base ? fs.openSync(base, "r") : -1;
+  for (let off = 0; off < bytes; off += chunk.length) {
+    if (src >= 0) {
+      fs.readSync(src, chunk, 0, chunk.length, off);
+      // The round: small edits in 3 % of pages, full rewrites in 0.5 %.
+      for (let p = 0; p < chunk.length / PAGE; p++) {
+        const n = (off / PAGE + p) * 2654435761 >>> 0;
+        const h = (n ^ seed) % 1000;
+        if (h < 30) {
+          for (let k = 0; k < 8; k++) chunk[p * PAGE + ((n >>> 8) + k * 97) % PAGE] ^= 0x5a;
+        } else if (h < 35) randomFill(chunk.subarray(p * PAGE, (p + 1) * PAGE), n ^ seed);
+      }
+    } else {
+      chunk.fill(0);
+      for (let p = 0; p < chunk.length / PAGE; p++) {
+        const n = (off / PAGE + p) * 2654435761 >>> 0;
+        const kind = n % 100;
+        const page = chunk.subarray(p * PAGE, (p + 1) * PAGE);
+        if (kind < 70) continue;
+        if (kind < 95) randomFill(page, n ^ seed);
+        else for (let i = 0; i < PAGE; i++) page[i] = 0x20 + ((i + p) % 95);
+      }
+    }
+    fs.writeSync(fd, chunk, 0, chunk.length, off);
+  }
+  if (src >= 0) fs.closeSync(src);
+  fs.closeSync(fd);
+}
+
+interface Run {
+  seconds: number;
+  peakRss: number;
+  code: number;
+}
+
+/** Runs a command, timing it and polling its VmHWM (peak resident set). */
+async function run(cmd: string, args: string[]): Promise<Run> {
+  const t0 = performance.now();
+  const child = new Deno.Command(cmd, { args, stdout: "null", stderr: "piped" }).spawn();
+  let peak = 0;
+  const poll = setInterval(() => {
+    try {
+      const st = Deno.readTextFileSync(`/proc/${child.pid}/status`);
+      const m = /VmHWM:\s+(\d+) kB/.exec(st);
+      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+    } catch { /* exited */ }
+  }, 20);
+  const status = await child.status;
+  clearInterval(poll);
+  const seconds = (performance.now() - t0) / 1000;
+  const err = await new Response(child.stderr).text();
+  if (!status.success) {
+    console.error(`${cmd} ${args.join(" ")}: exit ${status.code}: ${err.slice(0, 500)}`);
+  }
+  return { seconds, peakRss: peak, code: status.code };
+}
+
+const deno = (args: string[]) => run(Deno.execPath(), ["run", "-A", MAIN, ...args]);
+
+/** Reads a file in 4 MiB chunks (the same read size the parser uses). */
+function rawRead(path: string): number {
+  const t0 = performance.now();
+  const fd = fs.openSync(path, "r");
+  const buf = new Uint8Array(4 * MiB);
+  let n;
+  let pos = 0;
+  while ((n = fs.readSync(fd, buf, 0, buf.length, pos)) > 0) pos += n;
+  fs.closeSync(fd);
+  return (performance.now() - t0) / 1000;
+}
+
+/** Writes `bytes` bytes of page data into a new file in 1 MiB writes, then fsync-free close. */
+function plainCopy(path: string, bytes: number): number {
+  const buf = new Uint8Array(MiB);
+  randomFill(buf, 3);
+  const t0 = performance.now();
+  const fd = fs.openSync(path, "w");
+  for (let off = 0; off < bytes; off += MiB) {
+    fs.writeSync(fd, buf, 0, Math.min(MiB, bytes - off), off);
+  }
+  fs.closeSync(fd);
+  const s = (performance.now() - t0) / 1000;
+  fs.rmSync(path);
+  return s;
+}
+
+function xbzrleRates(
+  a: string,
+  b: string,
+  pages: number,
+): { encode: number; decode: number; pairs: number } {
+  const fa = fs.openSync(a, "r");
+  const fb = fs.openSync(b, "r");
+  const oldP: Uint8Array[] = [];
+  const newP: Uint8Array[] = [];
+  const x = new Uint8Array(PAGE);
+  const y = new Uint8Array(PAGE);
+  for (let p = 0; p < pages && oldP.length < 8192; p++) {
+    fs.readSync(fa, x, 0, PAGE, p * PAGE);
+    fs.readSync(fb, y, 0, PAGE, p * PAGE);
+    if (x.some((v, i) => v !== y[i])) {
+      oldP.push(x.slice());
+      newP.push(y.slice());
+    }
+  }
+  fs.closeSync(fa);
+  fs.closeSync(fb);
+  const out = new Uint8Array(PAGE);
+  const enc: Uint8Array[] = [];
+  const reps = 20;
+  let t0 = performance.now();
+  for (let r = 0; r < reps; r++) {
+    for (let i = 0; i < oldP.length; i++) {
+      const n = xbzrleEncode(oldP[i], newP[i], out);
+      if (r === 0) enc.push(n > 0 ? out.slice(0, n) : new Uint8Array(0));
+    }
+  }
+  const encS = (performance.now() - t0) / 1000;
+  const work = new Uint8Array(PAGE);
+  t0 = performance.now();
+  for (let r = 0; r < reps; r++) {
+    for (let i = 0; i < oldP.length; i++) {
+      work.set(oldP[i]);
+      if (enc[i].length) xbzrleDecode(enc[i], work);
+    }
+  }
+  const decS = (performance.now() - t0) / 1000;
+  const bytes = oldP.length * PAGE * reps;
+  return { encode: bytes / encS / 1e9, decode: bytes / decS / 1e9, pairs: oldP.length };
+}
+
+function machine(): string {
+  const cpu = /model name\s*:\s*(.*)/.exec(Deno.readTextFileSync("/proc/cpuinfo"))?.[1] ??
+    "unknown CPU";
+  const mem = Number(/MemTotal:\s+(\d+)/.exec(Deno.readTextFileSync("/proc/meminfo"))?.[1] ?? 0) /
+    1048576;
+  return `${cpu}, ${navigator.hardwareConcurrency} cores, ${
+    mem.toFixed(0)
+  } GiB RAM, Deno ${Deno.version.deno} (V8 ${Deno.version.v8}), ${Deno.build.os}-${Deno.build.arch}`;
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      sizes: { type: "string", default: "1,4" },
+      reps: { type: "string", default: "3" },
+      keep: { type: "boolean", default: false },
+    },
+  });
+  const reps = Number(values.reps);
+  const dir = await Deno.makeTempDir({ prefix: "migscope-bench-" });
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const gib of values.sizes!.split(",").map(Number)) {
+    const bytes = gib * 1024 * MiB;
+    const r0 = `${dir}/ram.${gib}.0`;
+    const r1 = `${dir}/ram.${gib}.1`;
+    const stream = `${dir}/s.${gib}.mig`;
+    console.error(`building ${gib} GiB images…`);
+    writeImage(r0, bytes, 1);
+    writeImage(r1, bytes, 2, r0);
+    const emitRuns: Run[] = [];
+    for (let i = 0; i < reps; i++) {
+      emitRuns.push(
+        await deno([
+          "emit",
+          "--ram",
+          `pc.ram=${r0}`,
+          "--round",
+          `pc.ram=${r1}`,
+          "--xbzrle",
+          "-o",
+          stream,
+        ]),
+      );
+    }
+    const size = fs.statSync(stream).size;
+    // Page data replay writes: non-zero pages of the last image (what a copy must move).
+    const data = Math.floor((bytes * 0.3) / PAGE) * PAGE;
+    const raw: number[] = [];
+    const cat: number[] = [];
+    const ins: Run[] = [];
+    const rep: Run[] = [];
+    const copy: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      raw.push(rawRead(stream));
+      cat.push((await run("sh", ["-c", `cat '${stream}' > /dev/null`])).seconds);
+      ins.push(await deno(["inspect", "--json", stream]));
+      await Deno.remove(`${dir}/out`, { recursive: true }).catch(() => {});
+      rep.push(await deno(["replay", stream, "--out", `${dir}/out`, "--quiet"]));
+      copy.push(plainCopy(`${dir}/copy.bin`, data));
+    }
+    await Deno.remove(`${dir}/out`, { recursive: true }).catch(() => {});
+    const x = xbzrleRates(r0, r1, Math.min(bytes / PAGE, 65536 * 4));
+    const mb = (b: number, s: number) => `${(b / s / 1e6).toFixed(0)} MB/s`;
+    const tIns = median(ins.map((r) => r.seconds));
+    const tRaw = median(raw);
+    const tRep = median(rep.map((r) => r.seconds));
+    const tCopy = median(copy);
+    const tEmit = median(emitRuns.map((r) => r.seconds));
+    rows.push([`${gib} GiB RAM`, `stream ${(size / MiB).toFixed(0)} MiB`, "", ""]);
+    rows.push([
+      "inspect",
+      mb(size, tIns),
+      `raw read ${mb(size, tRaw)} (cat ${mb(size, median(cat))})`,
+      (tRaw / tIns).toFixed(2),
+    ]);
+    rows.push([
+      "replay",
+      mb(size, tRep),
+      `plain copy of ${(data / MiB).toFixed(0)} MiB: ${mb(data, tCopy)}`,
+      (tCopy / tRep).toFixed(2),
+    ]);
+    rows.push(["emit", mb(bytes, tEmit) + " of RAM", "", ""]);
+    rows.push(["XBZRLE encode", `${x.encode.toFixed(2)} GB/s`, `${x.pairs} changed pages`, ""]);
+    rows.push(["XBZRLE decode", `${x.decode.toFixed(2)} GB/s`, "", ""]);
+    rows.push([
+      "peak RSS inspect",
+      `${(Math.max(...ins.map((r) => r.peakRss)) / MiB).toFixed(0)} MiB`,
+      "",
+      "",
+    ]);
+    rows.push([
+      "peak RSS replay",
+      `${(Math.max(...rep.map((r) => r.peakRss)) / MiB).toFixed(0)} MiB`,
+      "",
+      "",
+    ]);
+    const peer = Deno.env.get("ANALYZE_MIGRATION");
+    if (peer) {
+      const pr = await run("python3", [peer, "-f", stream]);
+      rows.push([
+        "analyze-migration.py",
+        pr.code === 0 ? mb(size, pr.seconds) : `failed (exit ${pr.code})`,
+        "same stream",
+        pr.code === 0 ? (pr.seconds / tIns).toFixed(2) : "",
+      ]);
+    }
+    if (!values.keep) { for (const f of [r0, r1, stream]) await Deno.remove(f).catch(() => {}); }
+  }
+  if (!Deno.env.get("ANALYZE_MIGRATION")) {
+    notes.push("analyze-migration.py: not measured (set ANALYZE_MIGRATION to its path).");
+  }
+  const header = ["what", "throughput", "baseline (same run)", "ratio"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  const table = [
+    line(header),
+    `| ${widths.map((w) => "-".repeat(w)).join(" | ")} |`,
+    ...rows.map(line),
+  ].join("\n");
+  console.log(table);
+  const md =
+    `# Benchmarks\n\nMeasured by \`deno task bench\` on ${machine()}, ${
+      new Date().toISOString().slice(0, 10)
+    }.\n` +
+    `Median of ${reps} runs; files in the page cache (hot). Ratio = baseline time / migscope time (inspect, replay) ` +
+    `or peer time / migscope time (analyze-migration.py).\n\n${table}\n\n${
+      notes.map((n) => `- ${n}`).join("\n")
+    }\n`;
+  await Deno.writeTextFile(`${ROOT}BENCHMARKS.md`, md);
+  await Deno.remove(dir, { recursive: true }).catch(() => {});
+}
