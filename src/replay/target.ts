@@ -11,6 +11,7 @@ import { isAllZero } from "../wire/zero.ts";
 export const UNIT = 4096;
 
 const ZEROS = new Uint8Array(1 << 20);
+const PEND_SIZE = 1 << 20;
 
 /** An image file being replayed into. */
 export class ImageTarget {
@@ -22,6 +23,10 @@ export class ImageTarget {
   #written: Uint8Array;
   #growable: boolean;
   #extent = 0;
+  /** Write-back buffer: contiguous writes are coalesced into one positional write. */
+  #pend = new Uint8Array(PEND_SIZE);
+  #pendPos = 0;
+  #pendLen = 0;
 
   private constructor(path: string, fd: number, size: number, fresh: boolean, growable: boolean) {
     this.path = path;
@@ -65,12 +70,37 @@ export class ImageTarget {
     this.#written[u >> 3] |= 1 << (u & 7);
   }
 
-  #write(buf: Uint8Array, pos: number) {
+  #writeNow(buf: Uint8Array, pos: number) {
     let done = 0;
     while (done < buf.length) {
       done += fs.writeSync(this.#fd, buf, done, buf.length - done, pos + done);
     }
+  }
+
+  /** Queues a write; contiguous writes are merged and flushed in 1 MiB positional writes. */
+  #write(buf: Uint8Array, pos: number) {
     this.#extent = Math.max(this.#extent, pos + buf.length);
+    const end = this.#pendPos + this.#pendLen;
+    if (this.#pendLen > 0 && pos === end && this.#pendLen + buf.length <= PEND_SIZE) {
+      this.#pend.set(buf, this.#pendLen);
+      this.#pendLen += buf.length;
+      return;
+    }
+    this.flush();
+    if (buf.length >= PEND_SIZE) {
+      this.#writeNow(buf, pos);
+      return;
+    }
+    this.#pend.set(buf, 0);
+    this.#pendPos = pos;
+    this.#pendLen = buf.length;
+  }
+
+  /** Writes out queued bytes. */
+  flush(): void {
+    if (this.#pendLen === 0) return;
+    this.#writeNow(this.#pend.subarray(0, this.#pendLen), this.#pendPos);
+    this.#pendLen = 0;
   }
 
   /**
@@ -118,6 +148,7 @@ export class ImageTarget {
 
   /** Reads `buf.length` bytes at `pos` (holes read as zero). */
   read(buf: Uint8Array, pos: number): void {
+    this.flush();
     let done = 0;
     while (done < buf.length) {
       const n = fs.readSync(this.#fd, buf, done, buf.length - done, pos + done);
@@ -131,6 +162,7 @@ export class ImageTarget {
 
   /** Sets the final size of a growable image, flushes and closes. */
   close(): void {
+    this.flush();
     if (this.#growable && this.#extent > this.size) fs.ftruncateSync(this.#fd, this.#extent);
     fs.closeSync(this.#fd);
   }
