@@ -24,6 +24,7 @@ commands:
     --disk-size NAME=SIZE size of a disk without a base image (default: end of its last chunk)
     --in-place            write into the --ram/--disk images themselves
     --expect NAME=FILE    compare the result with this image (as verify does)
+    --channel FILE        a multifd channel capture replayed with the main stream (repeatable)
     --strict-zero-fill    reject ZERO records with a non-zero fill byte (QEMU >= 8.2)
     --json, --quiet, --vmdesc FILE
   verify CAPTURE --expect NAME=FILE ...   replay (into --out or a temporary directory) and

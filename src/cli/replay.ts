@@ -38,6 +38,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
       quiet: { type: "boolean", default: false },
       vmdesc: { type: "string" },
       "strict-zero-fill": { type: "boolean", default: false },
+      channel: { type: "string", multiple: true },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`${cmd} takes exactly one CAPTURE`);
@@ -62,6 +63,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
     json: values.json,
     vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
     strictZeroFill: values["strict-zero-fill"],
+    channels: (values.channel ?? []).map(userPath),
     onProgress: showProgress
       ? (off) =>
         Deno.stderr.writeSync(

@@ -5,7 +5,8 @@
  */
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { loadVmdesc, openInput } from "../parse/input.ts";
+import { loadVmdesc, type OpenedInput, openInput } from "../parse/input.ts";
+import { type MultifdInit, type MultifdPacket, parseMultifdChannel } from "../parse/multifd.ts";
 import { parseStream } from "../parse/stream.ts";
 import { DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
 import { oneLine, StreamError } from "../protocol/errors.ts";
@@ -37,6 +38,8 @@ export interface ReplayCommandOptions {
   json?: boolean;
   vmdesc?: string;
   strictZeroFill?: boolean;
+  /** Multifd channel captures replayed with the main stream. */
+  channels?: string[];
   onProgress?: (offset: number) => void;
 }
 
@@ -85,6 +88,19 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
     } catch (e) {
       input.close();
       return { code: 2, error: `--vmdesc ${opts.vmdesc}: ${(e as Error).message}` };
+    }
+  }
+  const channelInputs: OpenedInput[] = [];
+  const channels: { name: string; packets: AsyncIterator<MultifdInit | MultifdPacket> }[] = [];
+  for (const c of opts.channels ?? []) {
+    try {
+      const ci = await openInput(c, { readTrailer: false });
+      channelInputs.push(ci);
+      channels.push({ name: c, packets: parseMultifdChannel(ci.reader, c) });
+    } catch (e) {
+      input.close();
+      for (const ci of channelInputs) ci.close();
+      return { code: 2, error: `--channel ${c}: ${(e as Error).message}` };
     }
   }
   const opened: Opened[] = [];
@@ -146,6 +162,7 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
       checkUnwritten: ram.size > 0,
       strictZeroFill: opts.strictZeroFill,
       readAt: input.reader.source.readAt,
+      channels: channels.length ? channels : undefined,
       checkStaleSlots: (opts.expect?.size ?? 0) > 0,
       onProgress: opts.onProgress,
     });
@@ -154,6 +171,7 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
     else error = (e as Error).message?.split("\n")[0] ?? String(e);
   } finally {
     input.close();
+    for (const ci of channelInputs) ci.close();
   }
   for (const o of opened) o.target.close();
   if (error || !result) {

@@ -14,6 +14,7 @@ import { xbzrleDecode } from "../xbzrle/decode.ts";
 import type { ImageTarget } from "./target.ts";
 import { oneLine, printable } from "../protocol/errors.ts";
 import { bitSet, hasRegion, paddingBits, readBitmap } from "../parse/mapped_ram.ts";
+import type { MultifdInit, MultifdPacket } from "../parse/multifd.ts";
 
 /** Largest disk replayed without a known size (a chunk beyond it needs --disk-size). */
 export const MAX_UNSIZED_DISK = 2 ** 40;
@@ -80,6 +81,12 @@ export interface ReplayOptions {
   readAt?: (buf: Uint8Array, position: number) => Promise<number>;
   /** mapped-ram: read the slots of clear-bit pages and report stale (non-zero) ones. */
   checkStaleSlots?: boolean;
+  /**
+   * Multifd channels replayed with the main stream: their packets are applied up to each
+   * channel's next SYNC packet at every RAM EOS (QEMU 7.2) or, once the main stream has shown
+   * one, at every MULTIFD_FLUSH (8.1+); whatever remains is applied at the end.
+   */
+  channels?: { name: string; packets: AsyncIterator<MultifdInit | MultifdPacket> }[];
   /** Called now and then with the stream offset reached. */
   onProgress?: (offset: number) => void;
 }
@@ -236,8 +243,68 @@ export async function replayRecords(
     }
   };
 
+  let flushSeen = false;
+  let channelUuid: string | undefined;
+  const drain = async (untilSync: boolean) => {
+    for (const ch of opts.channels ?? []) {
+      for (;;) {
+        const it = await ch.packets.next();
+        if (it.done) break;
+        const p = it.value;
+        if (p.kind === "init") {
+          channelUuid ??= p.uuid;
+          if (p.uuid !== channelUuid) {
+            throw new ReplayError(
+              0,
+              `multifd channel ${
+                printable(ch.name)
+              } has UUID ${p.uuid}, another channel ${channelUuid}`,
+            );
+          }
+          continue;
+        }
+        if (p.normalPages + p.zeroPages > 0) {
+          const s = ram.get(p.block);
+          if (!s) {
+            throw new ReplayError(
+              p.offset,
+              `multifd channel ${printable(ch.name)}: unknown RAM block '${printable(p.block)}'`,
+            );
+          }
+          for (let i = 0; i < p.offsets.length; i++) {
+            const addr = p.offsets[i];
+            if (addr % ps || addr + ps > s.target.size) {
+              throw new ReplayError(
+                p.offset,
+                `multifd channel ${printable(ch.name)}: illegal offset 0x${addr.toString(16)} in '${
+                  printable(p.block)
+                }'`,
+              );
+            }
+            if (i < p.normalPages) {
+              s.target.write(p.data.subarray(i * ps, (i + 1) * ps), addr);
+              s.stats.page++;
+              wrote(s, addr / ps, p.offset, 2, true);
+            } else {
+              s.target.zero(addr, ps);
+              s.stats.zero++;
+              wrote(s, addr / ps, p.offset, 1, false);
+            }
+          }
+        }
+        if (p.sync && untilSync) break;
+      }
+    }
+  };
+
   for await (const rec of records) {
     n++;
+    if (opts.channels && rec.kind === "ram") {
+      if (rec.type === "multifd_flush") {
+        flushSeen = true;
+        await drain(true);
+      } else if (rec.type === "eos" && !flushSeen) await drain(true);
+    }
     if (opts.onProgress && rec.offset >= nextProgress) {
       opts.onProgress(rec.offset);
       nextProgress = rec.offset + (64 << 20);
@@ -399,6 +466,8 @@ export async function replayRecords(
       }
     }
   }
+
+  await drain(false);
 
   if (opts.checkUnwritten) {
     for (const s of ram.values()) {

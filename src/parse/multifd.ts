@@ -1,0 +1,156 @@
+/**
+ * Multifd channels: an initial packet (`MultiFDInit_t`, 64 bytes), then page packets
+ * (`MultiFDPacket_t`: 64-byte header, 256-byte RAM block name, be64 offsets for `pages_alloc`
+ * pages, then the page data). Layout and checks as QEMU's receiver applies them (multifd.c).
+ * @module
+ */
+import { DEFAULT_PAGE_SIZE, MULTIFD_MAGIC } from "../protocol/constants.ts";
+import { printable, StreamError } from "../protocol/errors.ts";
+import { BufferLimitError, type ByteReader, EndOfStreamError } from "../wire/reader.ts";
+
+/** Bytes of MultiFDInit_t. */
+export const MULTIFD_INIT_SIZE = 64;
+/** The packet SYNC flag. */
+export const MULTIFD_FLAG_SYNC = 1;
+/** Packet capacity: 512 KiB of pages. */
+export const MULTIFD_PACKET_BYTES = 512 * 1024;
+
+/** The channel's initial packet. */
+export interface MultifdInit {
+  kind: "init";
+  offset: number;
+  version: number;
+  uuid: string;
+  id: number;
+}
+
+/** One page packet; `data` holds `normalPages` pages (a transient view). */
+export interface MultifdPacket {
+  kind: "packet";
+  offset: number;
+  length: number;
+  flags: number;
+  sync: boolean;
+  pagesAlloc: number;
+  normalPages: number;
+  zeroPages: number;
+  packetNum: number;
+  block: string;
+  /** Offsets of the normal pages, then of the zero pages. */
+  offsets: number[];
+  data: Uint8Array;
+}
+
+const latin1 = new TextDecoder("latin1");
+
+/** Parses one multifd channel. Throws StreamError naming the channel, offset and packet. */
+export async function* parseMultifdChannel(
+  r: ByteReader,
+  name: string,
+  opts: { pageSize?: number } = {},
+): AsyncGenerator<MultifdInit | MultifdPacket> {
+  const ps = opts.pageSize ?? DEFAULT_PAGE_SIZE;
+  const capacity = MULTIFD_PACKET_BYTES / ps;
+  const headerLen = 320 + 8 * capacity;
+  let where = "initial packet at 0";
+  const fail = (offset: number, detail: string): never => {
+    throw new StreamError(
+      { offset, section: `multifd channel ${printable(name)}`, record: where },
+      detail,
+    );
+  };
+  try {
+    await r.fill(MULTIFD_INIT_SIZE);
+    const magic = r.peekBe32(0);
+    if (magic !== MULTIFD_MAGIC) fail(0, `multifd magic 0x${magic.toString(16)} is not 0x11223344`);
+    const version = r.peekBe32(4);
+    if (version !== 1) fail(4, `multifd version ${version} is not 1`);
+    const u = r.peekBytes(16, 8);
+    const hex = [...u].map((x) => x.toString(16).padStart(2, "0")).join("");
+    const uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${
+      hex.slice(16, 20)
+    }-${hex.slice(20)}`;
+    const id = r.peekU8(24);
+    r.advance(MULTIFD_INIT_SIZE);
+    yield { kind: "init", offset: 0, version, uuid, id };
+    for (;;) {
+      const offset = r.pos;
+      if ((await r.peekUpTo(1)) === 0) return;
+      where = `packet at ${offset}`;
+      await r.fill(headerLen);
+      if (r.peekBe32(0) !== MULTIFD_MAGIC) {
+        fail(offset, `packet magic 0x${r.peekBe32(0).toString(16)} is not 0x11223344`);
+      }
+      if (r.peekBe32(4) !== 1) fail(offset + 4, `packet version ${r.peekBe32(4)} is not 1`);
+      const flags = r.peekBe32(8);
+      const pagesAlloc = r.peekBe32(12);
+      const normalPages = r.peekBe32(16);
+      const nextSize = r.peekBe32(20);
+      const packetNum = r.peekBe32(24) * 4294967296 + r.peekBe32(28);
+      const zeroPages = r.peekBe32(32);
+      if (flags & ~1) {
+        fail(
+          offset + 8,
+          `packet flags 0x${
+            flags.toString(16)
+          }: compressed or device-state packets are not supported`,
+        );
+      }
+      if (pagesAlloc > capacity) fail(offset + 12, `pages_alloc ${pagesAlloc} exceeds ${capacity}`);
+      if (normalPages > pagesAlloc) {
+        fail(offset + 16, `normal_pages ${normalPages} exceeds pages_alloc ${pagesAlloc}`);
+      }
+      if (zeroPages > pagesAlloc - normalPages) {
+        fail(offset + 32, `zero_pages ${zeroPages} exceeds the free capacity`);
+      }
+      // Without compression the receiver reads normal_pages pages and ignores next_packet_size,
+      // which QEMU 7.2 leaves stale in SYNC packets (the previous batch's size).
+      if (normalPages > 0 && nextSize !== normalPages * ps) {
+        fail(offset + 20, `next_packet_size ${nextSize} is not ${normalPages} pages`);
+      }
+      const dataLen = normalPages * ps;
+      const nameBytes = r.peekBytes(256, 64);
+      const nul = nameBytes.indexOf(0);
+      const block = latin1.decode(nameBytes.subarray(0, nul < 0 ? 256 : nul));
+      const offsets: number[] = [];
+      for (let i = 0; i < normalPages + zeroPages; i++) {
+        const hi = r.peekBe32(320 + i * 8);
+        const lo = r.peekBe32(324 + i * 8);
+        if (hi >= 0x200000) fail(offset + 320 + i * 8, "page offset out of range");
+        offsets.push(hi * 4294967296 + lo);
+      }
+      await r.fill(headerLen + dataLen);
+      r.advance(headerLen);
+      const data = r.bytes(dataLen);
+      yield {
+        kind: "packet",
+        offset,
+        length: headerLen + dataLen,
+        flags,
+        sync: (flags & MULTIFD_FLAG_SYNC) !== 0,
+        pagesAlloc,
+        normalPages,
+        zeroPages,
+        packetNum,
+        block,
+        offsets,
+        data,
+      };
+    }
+  } catch (e) {
+    if (e instanceof EndOfStreamError) {
+      throw new StreamError(
+        {
+          offset: e.offset + e.available,
+          section: `multifd channel ${printable(name)}`,
+          record: where,
+        },
+        "truncated: the channel ends inside a packet",
+      );
+    }
+    if (e instanceof BufferLimitError) {
+      throw new StreamError({ offset: e.offset, record: where }, e.message);
+    }
+    throw e;
+  }
+}
