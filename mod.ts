@@ -53,3 +53,7 @@ export {
 } from "./src/emit/emitter.ts";
 export { loadTemplate, type Template } from "./src/emit/template.ts";
 export * as frame from "./src/emit/frame.ts";
+export { bitmapBytes, bitSet, countSet, readBitmap } from "./src/parse/mapped_ram.ts";
+export { type MultifdInit, type MultifdPacket, parseMultifdChannel } from "./src/parse/multifd.ts";
+export { emitMappedRam, type MappedRamStats } from "./src/emit/mapped_ram.ts";
+export { oneLine, printable } from "./src/protocol/errors.ts";
