@@ -8,6 +8,7 @@
  *   deno run -A tools/capture.ts --mode multifd|postcopy|precopy --out DIR
  */
 import { parseArgs } from "node:util";
+import { Qmp } from "./qemu.ts";
 
 /** Options of a capture. */
 export interface CaptureOptions {
@@ -28,60 +29,6 @@ export interface CaptureResult {
   srcStatus: string;
   dstStatus: string;
   error?: string;
-}
-
-class Qmp {
-  #conn: Deno.UnixConn;
-  #buf = "";
-  #dec = new TextDecoder();
-  constructor(conn: Deno.UnixConn) {
-    this.#conn = conn;
-  }
-  static async connect(path: string, deadline: number): Promise<Qmp> {
-    for (;;) {
-      try {
-        const q = new Qmp(await Deno.connect({ transport: "unix", path }));
-        await q.#line();
-        await q.cmd("qmp_capabilities");
-        return q;
-      } catch (e) {
-        if (Date.now() > deadline) throw e;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-  }
-  async #line(): Promise<Record<string, unknown>> {
-    for (;;) {
-      const nl = this.#buf.indexOf("\n");
-      if (nl >= 0) {
-        const line = this.#buf.slice(0, nl);
-        this.#buf = this.#buf.slice(nl + 1);
-        if (line.trim()) return JSON.parse(line);
-        continue;
-      }
-      const chunk = new Uint8Array(65536);
-      const n = await this.#conn.read(chunk);
-      if (n === null) throw new Error("QMP closed");
-      this.#buf += this.#dec.decode(chunk.subarray(0, n));
-    }
-  }
-  async cmd(execute: string, args?: Record<string, unknown>): Promise<Record<string, unknown>> {
-    await this.#conn.write(
-      new TextEncoder().encode(JSON.stringify({ execute, arguments: args }) + "\n"),
-    );
-    for (;;) {
-      const m = await this.#line();
-      if ("return" in m || "error" in m) {
-        if ("error" in m) throw new Error(`${execute}: ${JSON.stringify(m.error)}`);
-        return m;
-      }
-    }
-  }
-  close() {
-    try {
-      this.#conn.close();
-    } catch { /* closed */ }
-  }
 }
 
 function qemu(dir: string, who: string, ram: string, extra: string[]): Deno.ChildProcess {

@@ -38,12 +38,27 @@ export interface LoadResult {
   dir: string;
 }
 
-class Qmp {
+/** A minimal QMP client over a unix socket. */
+export class Qmp {
   #conn: Deno.UnixConn;
   #buf = "";
   #dec = new TextDecoder();
-  constructor(conn: Deno.UnixConn) {
+  private constructor(conn: Deno.UnixConn) {
     this.#conn = conn;
+  }
+  /** Connects (retrying until `deadline`), reads the greeting and negotiates capabilities. */
+  static async connect(path: string, deadline: number): Promise<Qmp> {
+    for (;;) {
+      try {
+        const q = new Qmp(await Deno.connect({ transport: "unix", path }));
+        await q.#line();
+        await q.cmd("qmp_capabilities");
+        return q;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`QMP socket ${path}: ${(e as Error).message}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
   }
   async #line(): Promise<Record<string, unknown>> {
     for (;;) {
@@ -60,17 +75,15 @@ class Qmp {
       this.#buf += this.#dec.decode(chunk.subarray(0, n));
     }
   }
-  async greeting() {
-    await this.#line();
-    await this.cmd("qmp_capabilities");
-  }
+  /** Runs a command; throws on a QMP error. */
   async cmd(execute: string, args?: Record<string, unknown>): Promise<Record<string, unknown>> {
     await this.#conn.write(
       new TextEncoder().encode(JSON.stringify({ execute, arguments: args }) + "\n"),
     );
     for (;;) {
-      const msg = await this.#line();
-      if ("return" in msg || "error" in msg) return msg;
+      const m = await this.#line();
+      if ("error" in m) throw new Error(`${execute}: ${JSON.stringify(m.error)}`);
+      if ("return" in m) return m;
     }
   }
   close() {
@@ -137,18 +150,8 @@ export async function loadIntoQemu(opts: LoadOptions): Promise<LoadResult> {
   let error: string | undefined;
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   try {
-    for (;;) {
-      try {
-        qmp = new Qmp(await Deno.connect({ transport: "unix", path: sock }));
-        break;
-      } catch {
-        if (Date.now() > deadline) throw new Error("QEMU did not open its QMP socket");
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
-    await qmp.greeting();
-    const r = await qmp.cmd("migrate-incoming", { uri: `exec:cat ${opts.stream}` });
-    if ("error" in r) throw new Error(`migrate-incoming: ${JSON.stringify(r.error)}`);
+    qmp = await Qmp.connect(sock, deadline);
+    await qmp.cmd("migrate-incoming", { uri: `exec:cat ${opts.stream}` });
     for (;;) {
       const q = await qmp.cmd("query-migrate");
       const ret = q.return as { status?: string; "error-desc"?: string };

@@ -2,7 +2,6 @@
  * `inspect`: a stream in, a timeline and summary out (text, JSON or NDJSON).
  * @module
  */
-import { loadVmdesc, openInput } from "../parse/input.ts";
 import { countSet, readBitmap } from "../parse/mapped_ram.ts";
 import { parseStream } from "../parse/stream.ts";
 import { ramFlagNames } from "../protocol/constants.ts";
@@ -12,6 +11,7 @@ import { recordToJson, stringifyJson } from "../report/json.ts";
 import { Summarizer, type Summary, type TimelineRow } from "../report/summary.ts";
 import { formatBytes, hexOffset, renderTable } from "../report/table.ts";
 import type { TextOut } from "./io.ts";
+import { openWithVmdesc } from "./open.ts";
 
 /** Options of `inspect`. */
 export interface InspectOptions {
@@ -308,26 +308,10 @@ function recordRow(rec: MigRecord): string | undefined {
 
 /** Runs `inspect`, writing the report to `out`. Never throws for bad input. */
 export async function runInspect(opts: InspectOptions, out: TextOut): Promise<CommandResult> {
-  let opened;
-  try {
-    opened = await openInput(opts.input, { onListen: opts.onListen });
-  } catch (e) {
-    return {
-      code: 2,
-      error: `cannot open ${typeof opts.input === "string" ? opts.input : "input"}: ${
-        (e as Error).message
-      }`,
-    };
-  }
-  let vmdesc = opened.vmdesc;
-  if (opts.vmdesc) {
-    try {
-      vmdesc = await loadVmdesc(opts.vmdesc);
-    } catch (e) {
-      opened.close();
-      return { code: 2, error: `--vmdesc ${opts.vmdesc}: ${(e as Error).message}` };
-    }
-  }
+  const o = await openWithVmdesc(opts.input, opts.vmdesc, { onListen: opts.onListen });
+  if (!o.ok) return { code: 2, error: o.error };
+  const opened = o.input;
+  const vmdesc = o.vmdesc;
   const sum = new Summarizer();
   const devices: {
     name: string;

@@ -19,6 +19,7 @@ import { ImageTarget } from "../replay/target.ts";
 import { compareImages, type CompareResult } from "../replay/verify.ts";
 import type { CommandResult } from "./inspect.ts";
 import type { TextOut } from "./io.ts";
+import { openWithVmdesc } from "./open.ts";
 
 /** Options of `replay` / `verify`. */
 export interface ReplayCommandOptions {
@@ -70,26 +71,10 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
     tempDir = true;
   }
   await Deno.mkdir(dir, { recursive: true });
-  let input;
-  try {
-    input = await openInput(opts.input);
-  } catch (e) {
-    return {
-      code: 2,
-      error: `cannot open ${typeof opts.input === "string" ? opts.input : "input"}: ${
-        (e as Error).message
-      }`,
-    };
-  }
-  let vmdesc = input.vmdesc;
-  if (opts.vmdesc) {
-    try {
-      vmdesc = await loadVmdesc(opts.vmdesc);
-    } catch (e) {
-      input.close();
-      return { code: 2, error: `--vmdesc ${opts.vmdesc}: ${(e as Error).message}` };
-    }
-  }
+  const o = await openWithVmdesc(opts.input, opts.vmdesc, {});
+  if (!o.ok) return { code: 2, error: o.error };
+  const input = o.input;
+  let vmdesc = o.vmdesc;
   const channelInputs: OpenedInput[] = [];
   const channels: { name: string; packets: AsyncIterator<MultifdInit | MultifdPacket> }[] = [];
   for (const c of opts.channels ?? []) {
