@@ -122,7 +122,7 @@ async function tee(src: Deno.Conn, dstPort: number, file: string): Promise<void>
   } catch { /* closed */ }
 }
 
-async function freePort(): Promise<number> {
+function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const p = (l.addr as Deno.NetAddr).port;
   l.close();
@@ -142,7 +142,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const f = await Deno.open(dstRam, { create: true, write: true });
   await f.truncate(64 << 20);
   f.close();
-  const dstPort = await freePort();
+  const dstPort = freePort();
   const proxy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const proxyPort = (proxy.addr as Deno.NetAddr).port;
   const src = qemu(dir, "src", srcRam, []);

@@ -5,7 +5,7 @@
  */
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { loadVmdesc, type OpenedInput, openInput } from "../parse/input.ts";
+import { type OpenedInput, openInput } from "../parse/input.ts";
 import { type MultifdInit, type MultifdPacket, parseMultifdChannel } from "../parse/multifd.ts";
 import { parseStream } from "../parse/stream.ts";
 import { DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
@@ -74,7 +74,7 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
   const o = await openWithVmdesc(opts.input, opts.vmdesc, {});
   if (!o.ok) return { code: 2, error: o.error };
   const input = o.input;
-  let vmdesc = o.vmdesc;
+  const vmdesc = o.vmdesc;
   const channelInputs: OpenedInput[] = [];
   const channels: { name: string; packets: AsyncIterator<MultifdInit | MultifdPacket> }[] = [];
   for (const c of opts.channels ?? []) {
@@ -128,7 +128,7 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
   };
   let result: ReplayResult | undefined;
   let error: string | undefined;
-  let pageSize = vmdesc?.page_size ?? DEFAULT_PAGE_SIZE;
+  const pageSize = vmdesc?.page_size ?? DEFAULT_PAGE_SIZE;
   try {
     const records = parseStream(input.reader, { vmdesc });
     result = await replayRecords(records, {
@@ -173,7 +173,6 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
       s.size = o.target.extent;
     }
   }
-  if (result.ram.length && vmdesc?.page_size) pageSize = vmdesc.page_size;
 
   let compares: CompareResult[] = [];
   let verifyError: string | undefined;
