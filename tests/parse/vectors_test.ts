@@ -286,3 +286,34 @@ Deno.test("the trailer is found exactly even when its length holds a '{' byte (0
   assert.equal(loc.marker, 9);
   assert.equal(loc.jsonLength, 0x17b);
 });
+
+Deno.test("early-setup devices: a FULL section before the RAM START parses from a file and from a pipe", async () => {
+  const w = new ByteWriter();
+  F.writeHeader(w);
+  F.writeConfiguration(w, "pc-i440fx-10.2");
+  F.writeSectionFull(w, "FULL", 3, "dev0", 0, 1);
+  writeTinyDeviceBody(w);
+  F.writeFooter(w, 3);
+  F.writeSectionFull(w, "START", 1, "ram", 0, 4);
+  F.writeRamMemSize(w, [{ name: "pc.ram", size: 2 * 4096 }]);
+  F.writeRamEos(w);
+  F.writeFooter(w, 1);
+  F.writeCommand(w, 11);
+  F.writeSectionShort(w, "END", 1);
+  F.writeRamPage(w, 4096, page(9), "pc.ram");
+  F.writeRamEos(w);
+  F.writeFooter(w, 1);
+  F.writeEof(w);
+  F.writeVmdesc(w, JSON.stringify(TINY_VMDESC));
+  const bytes = w.result();
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/early.mig`, bytes);
+  const { summarize } = await import("../_helpers.ts");
+  const file = await summarize(`${dir}/early.mig`);
+  assert.equal(file.error, undefined, file.error?.message);
+  assert.deepEqual(file.summary.devices.map((d) => d.name), ["dev0"]);
+  assert.equal(file.summary.ram.page, 1);
+  const pipe = await summarize(ReadableStream.from([bytes]));
+  assert.deepEqual(pipe.summary, file.summary);
+  await Deno.remove(dir, { recursive: true });
+});
