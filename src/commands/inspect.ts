@@ -12,6 +12,7 @@ import { Summarizer, type Summary, type TimelineRow } from "../report/summary.ts
 import { formatBytes, hexOffset, renderTable } from "../report/table.ts";
 import type { TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
+import { inspectChannel, isMultifdChannel } from "./inspect_channel.ts";
 
 /** Options of `inspect`. */
 export interface InspectOptions {
@@ -312,6 +313,9 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
   if (!o.ok) return { code: 2, error: o.error };
   const opened = o.input;
   const vmdesc = o.vmdesc;
+  if (await isMultifdChannel(opened)) {
+    return await inspectChannel(opened, opts.format, opts.records, out);
+  }
   const sum = new Summarizer();
   const devices: {
     name: string;

@@ -44,6 +44,17 @@ Deno.test({
     const doc = JSON.parse(ok.stdout);
     assert.equal(doc.verify.images[0].different, 0);
     assert.ok(doc.ram[0].page > 1000, "pages came from the channels");
+    // inspect reads channel captures too; their pc.ram pages add up to what replay applied.
+    let fromChannels = 0;
+    for (const ch of c.channels) {
+      const r = await runCli(["inspect", "--json", ch]);
+      assert.equal(r.code, 0, r.stderr);
+      const s = JSON.parse(r.stdout).channel;
+      assert.ok(s.syncs > 0);
+      fromChannels += s.blocks["pc.ram"] ?? 0;
+    }
+    const main = JSON.parse((await runCli(["inspect", "--json", c.main])).stdout).summary;
+    assert.equal(fromChannels + main.ram.blocks[0].page, doc.ram[0].page);
     // Without the channels the data pages are missing: verify says so (exit 1).
     const without = await runCli(args);
     assert.equal(without.code, 1);

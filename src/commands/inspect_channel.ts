@@ -1,0 +1,116 @@
+/**
+ * `inspect` of a multifd channel capture: its initial packet and every page packet.
+ * @module
+ */
+import type { OpenedInput } from "../parse/input.ts";
+import { parseMultifdChannel } from "../parse/multifd.ts";
+import { oneLine, StreamError } from "../protocol/errors.ts";
+import { stringifyJson } from "../report/json.ts";
+import { renderTable } from "../report/table.ts";
+import type { CommandResult } from "./inspect.ts";
+import type { TextOut } from "./io.ts";
+
+/** Summary of a multifd channel. */
+export interface ChannelSummary {
+  id?: number;
+  uuid?: string;
+  packets: number;
+  syncs: number;
+  normalPages: number;
+  zeroPages: number;
+  bytes: number;
+  blocks: Record<string, number>;
+}
+
+/** True when the reader starts with the multifd magic. */
+export async function isMultifdChannel(input: OpenedInput): Promise<boolean> {
+  const n = await input.reader.peekUpTo(4);
+  return n >= 4 && input.reader.peekBe32(0) === 0x11223344;
+}
+
+/** Inspects an opened multifd channel capture. */
+export async function inspectChannel(
+  input: OpenedInput,
+  format: "text" | "json" | "ndjson",
+  records: boolean,
+  out: TextOut,
+): Promise<CommandResult> {
+  const s: ChannelSummary = {
+    packets: 0,
+    syncs: 0,
+    normalPages: 0,
+    zeroPages: 0,
+    bytes: 0,
+    blocks: {},
+  };
+  const rows: string[][] = [];
+  let error: string | undefined;
+  try {
+    for await (const p of parseMultifdChannel(input.reader, input.name)) {
+      if (p.kind === "init") {
+        s.id = p.id;
+        s.uuid = p.uuid;
+        if (format === "ndjson") await out.write(stringifyJson(p) + "\n");
+        continue;
+      }
+      s.packets++;
+      if (p.sync) s.syncs++;
+      s.normalPages += p.normalPages;
+      s.zeroPages += p.zeroPages;
+      s.bytes = p.offset + p.length;
+      if (p.normalPages + p.zeroPages) {
+        s.blocks[p.block] = (s.blocks[p.block] ?? 0) + p.normalPages + p.zeroPages;
+      }
+      if (format === "ndjson") {
+        const { data: _data, ...rest } = p;
+        await out.write(stringifyJson(rest) + "\n");
+      } else if (format === "text" && (records || p.sync || rows.length < 200)) {
+        rows.push([
+          String(p.offset),
+          String(p.packetNum),
+          p.sync ? "SYNC" : "",
+          p.block,
+          String(p.normalPages),
+          String(p.zeroPages),
+          p.offsets.length
+            ? `0x${p.offsets[0].toString(16)}…0x${p.offsets[p.offsets.length - 1].toString(16)}`
+            : "",
+        ]);
+      }
+    }
+  } catch (e) {
+    error = e instanceof StreamError ? e.message : oneLine(String((e as Error).message ?? e));
+  } finally {
+    input.close();
+  }
+  if (format === "json") {
+    await out.write(stringifyJson({ channel: s, ...(error ? { error } : {}) }, 2) + "\n");
+  } else if (format === "ndjson") await out.write(stringifyJson({ kind: "summary", ...s }) + "\n");
+  else {
+    await out.write(
+      `multifd channel ${input.name}: id ${s.id ?? "?"}, source UUID ${s.uuid ?? "?"}\n\n`,
+    );
+    await out.write(
+      renderTable(
+        [
+          { header: "OFFSET", align: "right" },
+          { header: "PACKET", align: "right" },
+          { header: "FLAGS" },
+          { header: "BLOCK" },
+          { header: "NORMAL", align: "right" },
+          { header: "ZERO", align: "right" },
+          { header: "OFFSETS" },
+        ],
+        rows,
+      ),
+    );
+    await out.write(
+      `\n${s.packets} packets (${s.syncs} SYNC), ${s.normalPages} normal pages, ${s.zeroPages} zero pages, ${s.bytes} bytes; ` +
+        `pages per block: ${
+          Object.entries(s.blocks).map(([b, n]) => `${b} ${n}`).join(", ") || "none"
+        }\n`,
+    );
+  }
+  await out.flush();
+  return error ? { code: 2, error } : { code: 0 };
+}
