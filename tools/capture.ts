@@ -8,7 +8,7 @@
  *   deno run -A tools/capture.ts --mode multifd|postcopy|precopy --out DIR
  */
 import { parseArgs } from "node:util";
-import { Qmp } from "./qemu.ts";
+import { qemu72, type QemuBinary, Qmp } from "./qemu.ts";
 
 /** Options of a capture. */
 export interface CaptureOptions {
@@ -17,6 +17,8 @@ export interface CaptureOptions {
   /** Source RAM content (64 MiB). */
   ram: Uint8Array;
   channels?: number;
+  /** Which QEMU runs both sides (default: the system's 7.2). */
+  qemu?: QemuBinary;
 }
 
 /** What a capture produced. */
@@ -31,9 +33,17 @@ export interface CaptureResult {
   error?: string;
 }
 
-function qemu(dir: string, who: string, ram: string, extra: string[]): Deno.ChildProcess {
-  return new Deno.Command("qemu-system-x86_64", {
+function qemu(
+  q: QemuBinary,
+  dir: string,
+  who: string,
+  ram: string,
+  extra: string[],
+): Deno.ChildProcess {
+  return new Deno.Command(q.bin, {
+    env: q.env,
     args: [
+      ...q.args,
       "-machine",
       "pc,memory-backend=pc.ram",
       "-object",
@@ -145,8 +155,9 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const dstPort = freePort();
   const proxy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const proxyPort = (proxy.addr as Deno.NetAddr).port;
-  const src = qemu(dir, "src", srcRam, []);
-  const dst = qemu(dir, "dst", dstRam, ["-incoming", "defer"]);
+  const q = opts.qemu ?? qemu72() ?? { bin: "qemu-system-x86_64", args: [], version: "?" };
+  const src = qemu(q, dir, "src", srcRam, []);
+  const dst = qemu(q, dir, "dst", dstRam, ["-incoming", "defer"]);
   const deadline = Date.now() + 60_000;
   const files: string[] = [];
   const pipes: Promise<void>[] = [];
@@ -249,4 +260,54 @@ if (import.meta.main) {
   for (let p = 0; p < ram.length / 4096; p += 3) ram.fill((p * 7) & 0xff, p * 4096, p * 4096 + 512);
   const r = await capture({ mode: values.mode as CaptureOptions["mode"], dir, ram });
   console.log(JSON.stringify(r, null, 2));
+}
+
+/** A `file:` migration: the source saves to `dir/capture.bin`, a fresh destination restores it. */
+export async function fileMigration(opts: {
+  dir: string;
+  ram: Uint8Array;
+  qemu: QemuBinary;
+  capabilities?: string[];
+}): Promise<{ file: string; dstRam: string; error?: string }> {
+  const { dir } = opts;
+  const file = `${dir}/capture.bin`;
+  const caps = (opts.capabilities ?? []).map((capability) => ({ capability, state: true }));
+  const run = async (who: "src" | "dst", ram: string, uri: string): Promise<string | undefined> => {
+    const child = qemu(opts.qemu, dir, who, ram, who === "dst" ? ["-incoming", "defer"] : []);
+    let q: Qmp | undefined;
+    let error: string | undefined;
+    try {
+      q = await Qmp.connect(`${dir}/${who}.qmp`, Date.now() + 30_000);
+      if (caps.length) await q.cmd("migrate-set-capabilities", { capabilities: caps });
+      await q.cmd(who === "src" ? "migrate" : "migrate-incoming", { uri });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const r = (await q.cmd("query-migrate")).return as {
+          status?: string;
+          "error-desc"?: string;
+        };
+        if (r.status === "completed") break;
+        if (r.status === "failed") throw new Error(r["error-desc"] ?? "failed");
+        if (Date.now() > deadline) throw new Error(`timed out in ${r.status}`);
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    } catch (e) {
+      error = (e as Error).message;
+    } finally {
+      await q?.cmd("quit").catch(() => {});
+      q?.close();
+      const st = await child.status;
+      const err = await new Response(child.stderr).text();
+      if (!st.success && err.trim()) error = `${error ?? ""} ${err.trim()}`.trim();
+    }
+    return error;
+  };
+  await Deno.writeFile(`${dir}/src.pc.ram`, opts.ram);
+  const f = await Deno.open(`${dir}/dst.pc.ram`, { create: true, write: true });
+  await f.truncate(opts.ram.length);
+  f.close();
+  const e1 = await run("src", `${dir}/src.pc.ram`, `file:${file}`);
+  if (e1) return { file, dstRam: `${dir}/dst.pc.ram`, error: `source: ${e1}` };
+  const e2 = await run("dst", `${dir}/dst.pc.ram`, `file:${file}`);
+  return { file, dstRam: `${dir}/dst.pc.ram`, error: e2 ? `destination: ${e2}` : undefined };
 }

@@ -5,18 +5,50 @@
  * No guest kernel is needed: the destination never runs a vCPU (-S).
  */
 
-/** True when qemu-system-x86_64 is on PATH. */
-export function haveQemu(): boolean {
+/** A QEMU to run: the binary and the arguments that point it at its firmware. */
+export interface QemuBinary {
+  bin: string;
+  args: string[];
+  version: string;
+  /** Extra environment (QEMU 10 must not load the system 7.2's modules). */
+  env?: Record<string, string>;
+}
+
+function probe(bin: string, args: string[], env?: Record<string, string>): QemuBinary | undefined {
   try {
-    const r = new Deno.Command("qemu-system-x86_64", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync();
-    return r.success;
+    const r = new Deno.Command(bin, { args: ["--version"], env, stdout: "piped", stderr: "null" })
+      .outputSync();
+    if (!r.success) return undefined;
+    const v = /version (\d+\.\d+\.\d+)/.exec(new TextDecoder().decode(r.stdout));
+    return { bin, args, version: v?.[1] ?? "?", env };
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+/** Debian's qemu-system-x86_64 (7.2), when installed. */
+export function qemu72(): QemuBinary | undefined {
+  return probe("qemu-system-x86_64", []);
+}
+
+/**
+ * QEMU 10 unpacked from Debian's bookworm-backports by .ci/run (`.cache/qemu10/root`, or the
+ * directory in MIGSCOPE_QEMU10_ROOT), with its own data directory and the system's SeaBIOS.
+ * `-audio none`: probing audio backends would load the system 7.2's modules.
+ */
+export function qemu10(): QemuBinary | undefined {
+  const root = Deno.env.get("MIGSCOPE_QEMU10_ROOT") ??
+    new URL("../.cache/qemu10/root", import.meta.url).pathname;
+  return probe(
+    `${root}/usr/bin/qemu-system-x86_64`,
+    ["-L", `${root}/usr/share/qemu`, "-L", "/usr/share/seabios", "-audio", "none"],
+    { QEMU_MODULE_DIR: `${root}/usr/lib/x86_64-linux-gnu/qemu` },
+  );
+}
+
+/** True when qemu-system-x86_64 (7.2) is on PATH. */
+export function haveQemu(): boolean {
+  return qemu72() !== undefined;
 }
 
 /** What to load and how the destination is configured. */
@@ -26,6 +58,12 @@ export interface LoadOptions {
   /** Disk images to attach as virtio drives: id → size in bytes (created all-zero). */
   disks?: Record<string, number>;
   timeoutMs?: number;
+  /** Which QEMU (default: the system's 7.2). */
+  qemu?: QemuBinary;
+  /** Capabilities to enable on the destination before the load (e.g. mapped-ram). */
+  capabilities?: string[];
+  /** Incoming URI (default `exec:cat STREAM`; mapped-ram needs `file:STREAM`). */
+  uri?: string;
 }
 
 /** Outcome of a load. */
@@ -112,8 +150,11 @@ export async function loadIntoQemu(opts: LoadOptions): Promise<LoadResult> {
     driveArgs.push("-drive", `file=${p},format=raw,if=virtio,id=${id},cache=writeback`);
   }
   const sock = `${dir}/qmp.sock`;
-  const child = new Deno.Command("qemu-system-x86_64", {
+  const q = opts.qemu ?? qemu72() ?? { bin: "qemu-system-x86_64", args: [], version: "?" };
+  const child = new Deno.Command(q.bin, {
+    env: q.env,
     args: [
+      ...q.args,
       "-machine",
       "pc,memory-backend=pc.ram",
       "-object",
@@ -151,7 +192,12 @@ export async function loadIntoQemu(opts: LoadOptions): Promise<LoadResult> {
   const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
   try {
     qmp = await Qmp.connect(sock, deadline);
-    await qmp.cmd("migrate-incoming", { uri: `exec:cat ${opts.stream}` });
+    if (opts.capabilities?.length) {
+      await qmp.cmd("migrate-set-capabilities", {
+        capabilities: opts.capabilities.map((capability) => ({ capability, state: true })),
+      });
+    }
+    await qmp.cmd("migrate-incoming", { uri: opts.uri ?? `exec:cat ${opts.stream}` });
     for (;;) {
       const q = await qmp.cmd("query-migrate");
       const ret = q.return as { status?: string; "error-desc"?: string };
