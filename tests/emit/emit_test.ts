@@ -238,3 +238,29 @@ Deno.test("emit refuses mismatched inputs with one-line errors", async () => {
     /round 1 image of 'pc.ram' is 4096 bytes/,
   );
 });
+
+Deno.test("emit --no-footers --machine: a footer-less stream with that machine type, replayed exactly", async () => {
+  const dir = await Deno.makeTempDir();
+  const img = ramImage(64, 31);
+  await Deno.writeFile(`${dir}/ram`, img);
+  assert.equal(
+    await main([
+      "emit",
+      "--ram",
+      `pc.ram=${dir}/ram`,
+      "--no-footers",
+      "--machine",
+      "pc-q35-7.2",
+      "-o",
+      `${dir}/s.mig`,
+    ]),
+    0,
+  );
+  const { summary, error } = await summarize(`${dir}/s.mig`);
+  assert.equal(error, undefined);
+  assert.equal(summary.sections.FOOTER, 0);
+  assert.equal(summary.stream.footers, false);
+  assert.equal(summary.configuration.machine, "pc-q35-7.2");
+  const out = await replayBytes(await Deno.readFile(`${dir}/s.mig`));
+  assert.deepEqual(await Deno.readFile(`${out}/${ramFileName("pc.ram")}`), img);
+});

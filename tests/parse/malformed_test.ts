@@ -369,3 +369,30 @@ Deno.test("a huge declared length cannot make the reader allocate without bound"
   });
   await expectError(bytes, /truncated|after its last record/);
 });
+
+Deno.test("limits: PACKAGED nesting deeper than 8 and more than 4096 RAM blocks are refused by name", async () => {
+  let inner = new ByteWriter();
+  F.writeCommand(inner, 5);
+  let payload = inner.result();
+  for (let d = 0; d < 9; d++) {
+    const w = new ByteWriter();
+    F.writeCommand(w, 7, Uint8Array.of(0, 0, (payload.length >> 8) & 0xff, payload.length & 0xff));
+    w.bytes(payload);
+    F.writeCommand(w, 5);
+    payload = w.result();
+    inner = w;
+  }
+  const deep = new ByteWriter();
+  F.writeHeader(deep);
+  deep.bytes(payload.subarray(0, payload.length - 5)); // outermost PACKAGED, no outer RUN
+  F.writeEof(deep);
+  await expectError(deep.result(), /PACKAGED nesting deeper than 8/);
+
+  const many = new ByteWriter();
+  F.writeHeader(many);
+  F.writeSectionFull(many, "START", 1, "ram", 0, 4);
+  F.writeRamMemSize(many, Array.from({ length: 4097 }, (_, i) => ({ name: `b${i}`, size: 4096 })));
+  F.writeRamEos(many);
+  F.writeEof(many);
+  await expectError(many.result(), /more than 4096 RAM blocks in MEM_SIZE/);
+});
