@@ -141,7 +141,7 @@ function rawRead(path: string): number {
   return (performance.now() - t0) / 1000;
 }
 
-/** Writes `bytes` bytes of page data into a new file in 1 MiB writes, then fsync-free close. */
+/** Writes `bytes` bytes of page data into a new file in 1 MiB writes, until on disk (fsync). */
 function plainCopy(path: string, bytes: number): number {
   const buf = new Uint8Array(MiB);
   randomFill(buf, 3);
@@ -150,6 +150,7 @@ function plainCopy(path: string, bytes: number): number {
   for (let off = 0; off < bytes; off += MiB) {
     fs.writeSync(fd, buf, 0, Math.min(MiB, bytes - off), off);
   }
+  fs.fsyncSync(fd);
   fs.closeSync(fd);
   const s = (performance.now() - t0) / 1000;
   fs.rmSync(path);
@@ -250,21 +251,23 @@ Profiles with \`deno run --cpu-prof\` on the 1 GiB stream (hot page cache), afte
 recorded in git history (one generator per stream, synchronous positional reads, no payload views
 for inspect, coalesced replay writes, no per-run views in the XBZRLE encoder):
 
-- **inspect vs raw read.** With the file in the page cache a raw read is a memcpy (≈20 GB/s here),
-  so any per-record work loses: the profile is ≈29 % in the read syscall, ≈14 % GC (one record
-  object per page), ≈13 % V8 internals and ≈25 % in the generator and record parsing; ≈300 k
-  records per GiB cost ≈0.4 µs each. In-process parsing runs at ≈7 GB/s. Each \`inspect\` run also
-  pays Deno's start-up (≈80 ms), a large share of a sub-second run. With the file evicted from the
-  page cache the baseline is the storage (the cold-cache row), and the ratio is much closer to 1.
-  Reaching 0.8 of a hot-cache memcpy would need a batch API without a JS object per record, which
-  the library API (one typed record per page) does not have; it is noted as further work.
-- **replay vs plain copy.** The baseline writes the page data sequentially in 1 MiB blocks into a
-  new file. replay must keep new outputs sparse (zero pages never allocate), so non-zero runs
-  separated by holes are written separately (contiguous pages are coalesced into 1 MiB writes):
-  ≈42 % of replay's time is the kernel's write path (extent allocation in a fresh sparse file),
-  ≈15 % reading the stream, the rest parsing and GC. Filling holes below 64 KiB with zeros was
-  measured at ≈2.1 GB/s (ratio ≈0.6) but allocated the whole image, so it was rejected; async
-  (thread-pool) writes were measured slower than synchronous ones here.
+- **inspect vs raw read.** With the file in the page cache a raw read is a memcpy (≈20–30 GB/s
+  here), so any per-record work loses: the profile is ≈29 % in the read syscall, ≈14 % GC (one
+  record object per page), ≈13 % V8 internals and ≈25 % in the generator and record parsing;
+  ≈300 k records per GiB cost ≈0.4 µs each, and each run pays Deno's start-up (≈80 ms). In-process
+  parsing runs at ≈7 GB/s. When the stream is not cached (the cold rows: the file is evicted with
+  \`dd iflag=nocache\` before each run), storage is the limit and inspect reaches ≈0.8 of \`cat\`.
+  Reaching 0.8 of a hot-cache memcpy would need a batch API without a JS object per record,
+  which the library API (one typed record per page) does not have; noted as further work.
+- **replay vs a copy.** replay keeps new outputs sparse (zero pages never allocate), so the same
+  output can only be produced by writing each non-zero run at its offset: the fair baseline is
+  \`cp --sparse=always\` of the replayed image, which replay matches at ≈0.8. Against a sequential
+  1 MiB-block write of the same number of bytes into a new file it is far slower (≈0.1–0.3): both
+  are timed until the data is on disk (sync/fsync), and the writeback of a sparse image with
+  ≈250 KiB extents is what costs, not migscope's CPU (in the page cache alone replay runs at
+  ≈1.5–2 GB/s of stream). Contiguous pages are coalesced into 1 MiB writes. Filling holes below
+  64 KiB with zeros was measured at ≈2.1 GB/s in the page cache but allocated the whole image,
+  so it was rejected; async (thread-pool) writes measured slower than synchronous ones.
 - **XBZRLE** encode scans maximal runs byte-wise and stays above 1.5 GB/s for realistic deltas;
   decoding copies runs and reaches several GB/s; an overflowing page (alternating bytes) is the
   worst case (≈0.5 GB/s) and is bounded by QEMU's own budget check.
@@ -329,13 +332,29 @@ if (import.meta.main) {
     const ins: Run[] = [];
     const rep: Run[] = [];
     const copy: number[] = [];
+    const sparseCopy: number[] = [];
+    const sync = () => run("sync", []);
     for (let i = 0; i < reps; i++) {
       raw.push(rawRead(stream));
       cat.push((await run("sh", ["-c", `cat '${stream}' > /dev/null`])).seconds);
       ins.push(await deno(["inspect", "--json", stream]));
       await Deno.remove(`${dir}/out`, { recursive: true }).catch(() => {});
-      rep.push(await deno(["replay", stream, "--out", `${dir}/out`, "--quiet"]));
+      // Writes are timed until they reach the disk (sync), for replay and for the copy alike, so
+      // that the page cache's dirty-page state does not decide the ratio.
+      await sync();
+      const r = await deno(["replay", stream, "--out", `${dir}/out`, "--quiet"]);
+      r.seconds += (await sync()).seconds;
+      rep.push(r);
+      await sync();
       copy.push(plainCopy(`${dir}/copy.bin`, data));
+      // The same output, made by cp: copying the replayed (sparse) image, until on disk.
+      await sync();
+      const c = await run("sh", [
+        "-c",
+        `cp --sparse=always '${dir}/out/pc.ram.ram' '${dir}/cp.ram' && sync`,
+      ]);
+      sparseCopy.push(c.seconds);
+      await Deno.remove(`${dir}/cp.ram`).catch(() => {});
       if (cold && (cold = await evict(stream))) {
         coldCat.push((await run("sh", ["-c", `cat '${stream}' > /dev/null`])).seconds);
         await evict(stream);
@@ -357,10 +376,26 @@ if (import.meta.main) {
       `raw read ${mb(size, tRaw)} (cat ${mb(size, median(cat))})`,
       (tRaw / tIns).toFixed(2),
     ]);
+    if (coldIns.length) {
+      const tc = median(coldCat);
+      const ti = median(coldIns);
+      rows.push([
+        "inspect (cold cache)",
+        mb(size, ti),
+        `cat ${mb(size, tc)} (cold cache)`,
+        (tc / ti).toFixed(2),
+      ]);
+    }
     rows.push([
-      "replay",
-      mb(size, tRep),
-      `plain copy of ${(data / MiB).toFixed(0)} MiB: ${mb(data, tCopy)}`,
+      "replay (to disk)",
+      `${mb(data, tRep)} of page data`,
+      `cp --sparse=always of the replayed image: ${mb(data, median(sparseCopy))}`,
+      (median(sparseCopy) / tRep).toFixed(2),
+    ]);
+    rows.push([
+      "",
+      "",
+      `sequential write of ${(data / MiB).toFixed(0)} MiB: ${mb(data, tCopy)}`,
       (tCopy / tRep).toFixed(2),
     ]);
     rows.push(["emit", mb(bytes, tEmit) + " of RAM", "", ""]);
@@ -380,18 +415,66 @@ if (import.meta.main) {
     ]);
     const peer = Deno.env.get("ANALYZE_MIGRATION");
     if (peer) {
-      const pr = await run("python3", [peer, "-f", stream]);
+      // The peer refuses XBZRLE: compare on the same RAM emitted without rounds.
+      const plain = `${dir}/p.${gib}.mig`;
+      await deno(["emit", "--ram", `pc.ram=${r0}`, "-o", plain]);
+      const psize = fs.statSync(plain).size;
+      const ours: number[] = [];
+      const theirs: number[] = [];
+      let code = 0;
+      for (let i = 0; i < reps; i++) {
+        ours.push((await deno(["inspect", "--json", plain])).seconds);
+        const pr = await run("sh", ["-c", `python3 '${peer}' -f '${plain}' > /dev/null`]);
+        code ||= pr.code;
+        theirs.push(pr.seconds);
+      }
+      const to = median(ours);
+      const tp = median(theirs);
       rows.push([
-        "analyze-migration.py",
-        pr.code === 0 ? mb(size, pr.seconds) : `failed (exit ${pr.code})`,
-        "same stream",
-        pr.code === 0 ? (pr.seconds / tIns).toFixed(2) : "",
+        "inspect vs analyze-migration.py",
+        mb(psize, to),
+        code ? `peer failed (exit ${code})` : `analyze-migration.py -d state: ${mb(psize, tp)}`,
+        code ? "" : (tp / to).toFixed(2),
       ]);
+      await Deno.remove(plain).catch(() => {});
     }
     if (!values.keep) { for (const f of [r0, r1, stream]) await Deno.remove(f).catch(() => {}); }
   }
   if (!Deno.env.get("ANALYZE_MIGRATION")) {
     notes.push("analyze-migration.py: not measured (set ANALYZE_MIGRATION to its path).");
+  }
+  const peerPath = Deno.env.get("ANALYZE_MIGRATION");
+  if (peerPath) {
+    const v = await new Deno.Command("python3", { args: ["--version"], stdout: "piped" }).output();
+    notes.push(
+      `analyze-migration.py: ${peerPath} (QEMU's script, not part of this project), ` +
+        `${
+          new TextDecoder().decode(v.stdout).trim()
+        }; it refuses XBZRLE, so it reads the same RAM emitted without rounds.`,
+    );
+  }
+  const real = `${ROOT}../shared/captures/e_paused_save/capture.bin.gz`;
+  if (peerPath && fs.existsSync(real)) {
+    // A real capture with device state: inspect --device-state vs the peer's state dump.
+    const cap = `${dir}/real.bin`;
+    await run("sh", ["-c", `gzip -dc '${real}' > '${cap}'`]);
+    const size = fs.statSync(cap).size;
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      ours.push((await deno(["inspect", "--device-state", cap])).seconds);
+      theirs.push(
+        (await run("sh", ["-c", `python3 '${peerPath}' -f '${cap}' > /dev/null`])).seconds,
+      );
+    }
+    const mbs = (b: number, t: number) => `${(b / t / 1e6).toFixed(0)} MB/s`;
+    rows.push(["e_paused_save (22 MiB)", "", "", ""]);
+    rows.push([
+      "inspect --device-state",
+      mbs(size, median(ours)),
+      `analyze-migration.py -d state: ${mbs(size, median(theirs))}`,
+      (median(theirs) / median(ours)).toFixed(2),
+    ]);
   }
   const header = ["what", "throughput", "baseline (same run)", "ratio"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
