@@ -8,7 +8,8 @@
 import type { VmDesc } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
 import { type ByteSource, fileSource, streamSource } from "../wire/source.ts";
-import { parseVmdesc, readTrailerAt } from "./trailer.ts";
+import { parseStream } from "./stream.ts";
+import { MAX_VMDESC_BYTES, parseVmdesc, readTrailerAt } from "./trailer.ts";
 
 /** An opened input, ready for {@link parseStream}. */
 export interface OpenedInput {
@@ -114,24 +115,35 @@ export async function openInput(
   return opened;
 }
 
-/** Loads a vmdesc JSON for `--vmdesc`: a JSON file, or another capture whose trailer is read. */
+/**
+ * Loads a vmdesc JSON for `--vmdesc`: a JSON file (at most MAX_VMDESC_BYTES), or another capture
+ * whose trailer is read from its end (plain file) or reached by parsing it (gzip, pipe) — in
+ * bounded memory either way.
+ */
 export async function loadVmdesc(path: string): Promise<VmDesc> {
-  const bytes = await Deno.readFile(path);
+  const f = await Deno.open(path, { read: true });
+  const head = new Uint8Array(64);
+  const n = (await f.read(head)) ?? 0;
+  const size = (await f.stat()).size;
+  f.close();
   let i = 0;
-  while (
-    i < bytes.length &&
-    (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)
-  ) i++;
-  if (bytes[i] === 0x7b) {
-    return parseVmdesc(bytes);
+  while (i < n && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) {
+    i++;
   }
-  const t = await readTrailerAt((buf, pos) => {
-    const n = Math.max(0, Math.min(buf.length, bytes.length - pos));
-    buf.set(bytes.subarray(pos, pos + n));
-    return Promise.resolve(n);
-  }, bytes.length);
-  if (!t) {
-    throw new Error(`${path}: neither vmdesc JSON nor a capture with a VMDESCRIPTION trailer`);
+  if (head[i] === 0x7b) {
+    if (size > MAX_VMDESC_BYTES) {
+      throw new Error(`${path}: vmdesc JSON of ${size} bytes exceeds ${MAX_VMDESC_BYTES}`);
+    }
+    return parseVmdesc(await Deno.readFile(path));
   }
-  return t.json;
+  const opened = await openInput(path);
+  try {
+    if (opened.vmdesc) return opened.vmdesc;
+    for await (const rec of parseStream(opened.reader, { payloads: false })) {
+      if (rec.kind === "vmdesc") return rec.json;
+    }
+  } finally {
+    opened.close();
+  }
+  throw new Error(`${path}: neither vmdesc JSON nor a capture with a VMDESCRIPTION trailer`);
 }

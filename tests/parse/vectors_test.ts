@@ -317,3 +317,18 @@ Deno.test("early-setup devices: a FULL section before the RAM START parses from 
   assert.deepEqual(pipe.summary, file.summary);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("--vmdesc sources: a JSON file, a plain capture, a gzip capture; anything else is refused", async () => {
+  const { loadVmdesc } = await import("../../src/parse/input.ts");
+  const { captureFile, CAPTURES_DIR } = await import("../_helpers.ts");
+  const plain = await loadVmdesc(await captureFile("a_precopy_idle"));
+  assert.equal(plain.devices.length, 33);
+  const gz = await loadVmdesc(`${CAPTURES_DIR}/a_precopy_idle/capture.bin.gz`);
+  assert.deepEqual(gz, plain);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeTextFile(`${dir}/d.json`, "  " + JSON.stringify(TINY_VMDESC));
+  assert.deepEqual(await loadVmdesc(`${dir}/d.json`), TINY_VMDESC);
+  await Deno.writeFile(`${dir}/junk`, new Uint8Array(100).fill(7));
+  await assert.rejects(loadVmdesc(`${dir}/junk`));
+  await Deno.remove(dir, { recursive: true });
+});
