@@ -8,7 +8,7 @@
  *   deno run -A tools/capture.ts --mode multifd|postcopy|precopy --out DIR
  */
 import { parseArgs } from "node:util";
-import { qemu72, type QemuBinary, Qmp } from "./qemu.ts";
+import { machineArgs, qemu72, type QemuBinary, Qmp } from "./qemu.ts";
 
 /** Options of a capture. */
 export interface CaptureOptions {
@@ -44,27 +44,7 @@ function qemu(
     env: q.env,
     args: [
       ...q.args,
-      "-machine",
-      "pc,memory-backend=pc.ram",
-      "-object",
-      `memory-backend-file,id=pc.ram,size=64M,mem-path=${ram},share=on`,
-      "-m",
-      "64M",
-      "-accel",
-      "tcg",
-      "-smp",
-      "1",
-      "-display",
-      "none",
-      "-nic",
-      "none",
-      "-monitor",
-      "none",
-      "-serial",
-      "null",
-      "-qmp",
-      `unix:${dir}/${who}.qmp,server=on,wait=off`,
-      "-S",
+      ...machineArgs(ram, 64, `${dir}/${who}.qmp`),
       ...extra,
     ],
     stdin: "null",

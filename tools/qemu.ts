@@ -51,6 +51,36 @@ export function haveQemu(): boolean {
   return qemu72() !== undefined;
 }
 
+/**
+ * The machine both harnesses run: pc with file-backed guest RAM (`pc.ram`), TCG, one vCPU, no
+ * display, NIC or monitor, a null serial (the captures' device set), QMP on a unix socket, paused.
+ */
+export function machineArgs(ramPath: string, ramMiB: number, qmpSocket: string): string[] {
+  return [
+    "-machine",
+    "pc,memory-backend=pc.ram",
+    "-object",
+    `memory-backend-file,id=pc.ram,size=${ramMiB}M,mem-path=${ramPath},share=on`,
+    "-m",
+    `${ramMiB}M`,
+    "-accel",
+    "tcg",
+    "-smp",
+    "1",
+    "-display",
+    "none",
+    "-nic",
+    "none",
+    "-monitor",
+    "none",
+    "-serial",
+    "null",
+    "-qmp",
+    `unix:${qmpSocket},server=on,wait=off`,
+    "-S",
+  ];
+}
+
 /** What to load and how the destination is configured. */
 export interface LoadOptions {
   stream: string;
@@ -155,28 +185,8 @@ export async function loadIntoQemu(opts: LoadOptions): Promise<LoadResult> {
     env: q.env,
     args: [
       ...q.args,
-      "-machine",
-      "pc,memory-backend=pc.ram",
-      "-object",
-      `memory-backend-file,id=pc.ram,size=${ramMiB}M,mem-path=${ramPath},share=on`,
-      "-m",
-      `${ramMiB}M`,
-      "-accel",
-      "tcg",
-      "-smp",
-      "1",
-      "-display",
-      "none",
-      "-nic",
-      "none",
-      "-monitor",
-      "none",
-      "-serial",
-      "null",
-      "-qmp",
-      `unix:${sock},server=on,wait=off`,
+      ...machineArgs(ramPath, ramMiB, sock),
       ...driveArgs,
-      "-S",
       "-incoming",
       "defer",
     ],
