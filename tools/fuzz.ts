@@ -2,7 +2,7 @@
  * Fuzz harness: `deno task fuzz [--iterations N] [--seed S] [--time-limit MS] [--rss-limit MiB]`.
  *
  * Mutates seed streams (shrunk real captures from ../shared/captures, the samples, hand-built
- * streams with PACKAGED nesting and hostile block names) with bit flips, insertions, deletions,
+ * streams with PACKAGED nesting and hostile block names, a multifd main stream with its channel) with bit flips, insertions, deletions,
  * truncations, inflated length fields, invalid RAM flags, MEM_SIZE lists that do not add up and
  * page offsets past their block, then runs `inspect` and `replay` on each case in a worker
  * process. A case passes when each command succeeds or exits 2 with exactly one line naming the
@@ -36,6 +36,8 @@ interface Seed {
   memLengths: number[];
   /** Offsets of counted block names (the length byte). */
   names: number[];
+  /** A multifd channel replayed with this main stream; either side may be the one mutated. */
+  channel?: Uint8Array;
 }
 
 /** Shrinks a real capture: its framing, MEM_SIZE and first records, then its device sections. */
@@ -68,6 +70,44 @@ async function shrinkCapture(bytes: Uint8Array, keep: number): Promise<Uint8Arra
   F.writeFooter(w, ramId);
   w.bytes(bytes.subarray(firstFull));
   return w.result();
+}
+
+/** A 7.2-style multifd main stream (ZERO records, EOS syncs) and one channel with its packets. */
+function multifdSeed(): { name: string; bytes: Uint8Array; channel: Uint8Array } {
+  const PAGE = 4096;
+  const w = new ByteWriter();
+  F.writeHeader(w);
+  F.writeConfiguration(w, "pc-i440fx-7.2");
+  F.writeSectionFull(w, "START", 1, "ram", 0, 4);
+  F.writeRamMemSize(w, [{ name: "pc.ram", size: 16 * PAGE }]);
+  F.writeRamEos(w);
+  F.writeFooter(w, 1);
+  F.writeSectionShort(w, "PART", 1);
+  F.writeRamZero(w, 3 * PAGE, "pc.ram");
+  F.writeRamEos(w);
+  F.writeFooter(w, 1);
+  F.writeSectionShort(w, "END", 1);
+  F.writeRamEos(w);
+  F.writeFooter(w, 1);
+  F.writeEof(w);
+  const c = new ByteWriter();
+  c.be32(0x11223344).be32(1).zeros(56);
+  const packet = (sync: boolean, pages: number[]) => {
+    c.be32(0x11223344).be32(1).be32(sync ? 1 : 0).be32(128).be32(pages.length).be32(
+      pages.length * PAGE,
+    );
+    c.be64(0).be32(0).zeros(28);
+    const name = new Uint8Array(256);
+    name.set(new TextEncoder().encode("pc.ram"));
+    c.bytes(name);
+    for (let i = 0; i < 128; i++) c.be64(i < pages.length ? pages[i] * PAGE : 0);
+    for (const p of pages) c.bytes(new Uint8Array(PAGE).fill(p + 1));
+  };
+  packet(true, []);
+  packet(false, [1, 2, 5]);
+  packet(true, []);
+  packet(true, []);
+  return { name: "multifd", bytes: w.result(), channel: c.result() };
 }
 
 function handBuilt(): { name: string; bytes: Uint8Array }[] {
@@ -174,6 +214,8 @@ export async function loadSeeds(): Promise<Seed[]> {
     seeds.push(await analyse(name, b.subarray(0, Math.min(b.length, 3 << 20))));
   }
   for (const h of handBuilt()) seeds.push(await analyse(h.name, h.bytes));
+  const m = multifdSeed();
+  seeds.push({ ...(await analyse(m.name, m.bytes)), channel: m.channel });
   return seeds;
 }
 
@@ -201,9 +243,9 @@ export function mutate(seed: Seed, rnd: () => number): { bytes: Uint8Array; what
       return { bytes: out, what: `insert ${n} at ${at}` };
     }
     case 2: {
-      const at = rnd() % b.length;
-      const n = 1 + (rnd() % 16);
-      const out = new Uint8Array(Math.max(0, b.length - n));
+      const n = Math.min(b.length, 1 + (rnd() % 16));
+      const at = rnd() % (b.length - n + 1);
+      const out = new Uint8Array(b.length - n);
       out.set(b.subarray(0, at));
       out.set(b.subarray(Math.min(b.length, at + n)), at);
       return { bytes: out, what: `delete ${n} at ${at}` };
@@ -283,10 +325,25 @@ async function worker(
   for (let i = from; i < to; i++) {
     const rnd = prng((seedArg * 1000003 + i * 7919) >>> 0);
     const seed = seeds[i % seeds.length];
-    const { bytes, what } = mutate(seed, rnd);
+    // With a channel, mutate the main stream or the channel (a channel is mutated as raw bytes).
+    const mutateChannel = seed.channel !== undefined && (rnd() & 1) === 1;
+    const { bytes, what } = mutateChannel
+      ? mutate({
+        name: "channel",
+        bytes: seed.channel!,
+        lengths: [],
+        ramHeaders: [],
+        memLengths: [],
+        names: [],
+      }, rnd)
+      : mutate(seed, rnd);
+    const main = mutateChannel ? seed.bytes : bytes;
+    const channelBytes = mutateChannel ? bytes : seed.channel;
     say(`start ${i}`);
     const input = `${dir}/case.mig`;
-    await Deno.writeFile(input, bytes);
+    await Deno.writeFile(input, main);
+    const channel = `${dir}/channel.bin`;
+    if (channelBytes) await Deno.writeFile(channel, channelBytes);
     const base = `${dir}/base.ram`;
     const useBase = (rnd() & 3) === 0;
     const baseBytes = new Uint8Array(16 * 4096).fill(0x5a);
@@ -295,7 +352,7 @@ async function worker(
     let failure: string | undefined;
     try {
       const ri = await runInspect({
-        input,
+        input: mutateChannel ? channel : input,
         format: "json",
         records: false,
         deviceState: (i & 7) === 0,
@@ -306,6 +363,7 @@ async function worker(
         input,
         out: `${dir}/out`,
         ram: useBase ? new Map([["pc.ram", base]]) : undefined,
+        channels: channelBytes ? [channel] : undefined,
       }, memoryOut());
       failure ??= checkResult("replay", rr);
     } catch (e) {
@@ -316,8 +374,14 @@ async function worker(
     const rss = Deno.memoryUsage().rss / 1048576;
     if (!failure && rss > rssLimit) failure = `RSS ${rss.toFixed(0)} MiB over ${rssLimit}`;
     const after = await Deno.readFile(input);
-    if (!failure && (after.length !== bytes.length || after.some((x, k) => x !== bytes[k]))) {
+    if (!failure && (after.length !== main.length || after.some((x, k) => x !== main[k]))) {
       failure = "input file changed";
+    }
+    if (!failure && channelBytes) {
+      const ch = await Deno.readFile(channel);
+      if (ch.length !== channelBytes.length || ch.some((x, k) => x !== channelBytes[k])) {
+        failure = "channel file changed";
+      }
     }
     if (!failure && useBase) {
       const nb = await Deno.readFile(base);
