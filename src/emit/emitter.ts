@@ -9,6 +9,7 @@
 import { BLK_CHUNK_SIZE, BLK_SECTOR_SIZE, DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
 import { type ByteSink, ByteWriter } from "../wire/writer.ts";
+import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
 import { PageCache } from "../xbzrle/cache.ts";
 import { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "../xbzrle/encode.ts";
@@ -411,16 +412,4 @@ async function emitDisks(
       await w.maybeFlush();
     }
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  if ((a.byteOffset & 3) === 0 && (b.byteOffset & 3) === 0 && (a.length & 3) === 0) {
-    const x = new Uint32Array(a.buffer, a.byteOffset, a.length >>> 2);
-    const y = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
-    for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-    return true;
-  }
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { DEFAULT_PAGE_SIZE, MAPPED_RAM, RAM_FLAG } from "../protocol/constants.ts";
 import { bitmapBytes } from "../parse/mapped_ram.ts";
 import { ByteWriter } from "../wire/writer.ts";
+import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
 import type { ImageSource } from "./emitter.ts";
 import * as F from "./frame.ts";
@@ -111,7 +112,7 @@ export async function emitMappedRam(
               }
             }
             if (zero) continue;
-            if (k > 0 && prev.subarray(p, p + ps).every((x, j) => x === page[j])) continue;
+            if (k > 0 && equalBytes(prev.subarray(p, p + ps), page)) continue;
             pwrite(page, pagesOffset + i * ps);
           }
         }

@@ -20,6 +20,7 @@ import {
   MULTIFD_MAGIC,
   RAM_FLAG,
   RAM_SECTION,
+  ramFlagNames,
   SECTION_TYPE_NAMES,
   type SectionType,
   VM,
@@ -418,7 +419,8 @@ async function readFooter(st: ParseState, sec: SectionRecord): Promise<MigRecord
   const marker = st.r.peekU8();
   if (marker !== VM.SECTION_FOOTER) {
     st.fail(
-      `missing section footer: byte 0x${marker.toString(16).padStart(2, "0")} instead of 0x7e`,
+      `missing section footer: byte 0x${marker.toString(16).padStart(2, "0")} instead of 0x7e` +
+        (sec.type === "FULL" ? " after the device body the vmdesc JSON describes" : ""),
     );
   }
   const id = st.r.peekBe32(1);
@@ -461,7 +463,10 @@ function ramRecordSync(
     if (kindBits === RAM_FLAG.HOOK) {
       st.fail("RAM_SAVE_FLAG_HOOK (RDMA) in a non-RDMA stream", offset);
     }
-    st.fail(`unknown RAM flag combination 0x${flags.toString(16)} (${flagList(flags)})`, offset);
+    st.fail(
+      `unknown RAM flag combination 0x${flags.toString(16)} (${ramFlagNames(flags)})`,
+      offset,
+    );
   }
   if (type === "eos" || type === "multifd_flush") {
     if (type === "multifd_flush" && st.mappedRam) {
@@ -602,14 +607,6 @@ function ramRecordSync(
     dataLength: dataLen,
     covered,
   };
-}
-
-function flagList(flags: number): string {
-  const names: string[] = [];
-  for (const [n, b] of Object.entries(RAM_FLAG)) if (flags & b) names.push(n);
-  const rest = flags & ~Object.values(RAM_FLAG).reduce((a, b) => a | b, 0);
-  if (rest) names.push(`0x${rest.toString(16)}`);
-  return names.join("|") || "none";
 }
 
 function safeBe64(st: ParseState, what: string): number {
@@ -889,16 +886,6 @@ async function readDevice(st: ParseState, sec: SectionRecord): Promise<MigRecord
     throw e;
   }
   if (st.r.pos > st.limit) st.fail("device body runs past the end of the PACKAGED payload");
-  if (st.footers !== false) {
-    const avail = await st.r.peekUpTo(5);
-    const ok = avail >= 5 && st.r.peekU8() === VM.SECTION_FOOTER &&
-      st.r.peekBe32(1) === sec.sectionId;
-    if (!ok && st.footers === true) {
-      st.fail(
-        `device body delimited by the vmdesc JSON ends here, but no footer for section ${sec.sectionId} follows`,
-      );
-    }
-  }
   return {
     kind: "device",
     offset,

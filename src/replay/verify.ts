@@ -4,6 +4,7 @@
  * @module
  */
 import * as fs from "node:fs";
+import { equalBytes } from "../wire/compare.ts";
 import { WRITER_KINDS } from "./engine.ts";
 
 /** One differing page. */
@@ -63,15 +64,8 @@ export function compareImages(
       for (let p = 0; p < n; p += pageSize) {
         const addr = pos + p;
         const end = Math.min(p + pageSize, n);
-        let same = addr + (end - p) <= actualSize && addr + (end - p) <= expectedSize;
-        if (same) {
-          for (let i = p; i < end; i++) {
-            if (a[i] !== e[i]) {
-              same = false;
-              break;
-            }
-          }
-        }
+        const inBoth = addr + (end - p) <= actualSize && addr + (end - p) <= expectedSize;
+        const same = inBoth && equalBytes(a.subarray(p, end), e.subarray(p, end));
         if (same) {
           res.equal++;
           continue;

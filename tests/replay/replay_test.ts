@@ -257,3 +257,44 @@ Deno.test("COMPRESS_PAGE inflates one page; a payload that inflates to the wrong
   assert.equal(b.r.code, 2);
   assert.match(b.r.error!, /inflates to 100 bytes/);
 });
+
+Deno.test("--disk-size bounds a disk without a base image; without it the disk ends at its last chunk", async () => {
+  const w = new ByteWriter();
+  F.writeHeader(w);
+  F.writeSectionFull(w, "START", 1, "block", 0, 1);
+  F.writeBlockChunk(w, 0, "hd0", new Uint8Array(1 << 20).fill(1));
+  F.writeBlockChunk(w, 3 * 2048, "hd0", new Uint8Array(1 << 20).fill(2));
+  F.writeBlockEos(w);
+  F.writeEof(w);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/s.mig`, w.result());
+  const sized = await runCli([
+    "replay",
+    `${dir}/s.mig`,
+    "--out",
+    `${dir}/a`,
+    "--disk-size",
+    "hd0=2M",
+    "--json",
+  ]);
+  assert.equal(sized.code, 0, sized.stderr);
+  assert.equal((await Deno.stat(`${dir}/a/hd0.disk`)).size, 2 << 20);
+  assert.equal(JSON.parse(sized.stdout).findingCounts["chunk-past-end"], 1);
+  const unsized = await runCli(["replay", `${dir}/s.mig`, "--out", `${dir}/b`]);
+  assert.equal(unsized.code, 0, unsized.stderr);
+  const got = await Deno.readFile(`${dir}/b/hd0.disk`);
+  assert.equal(got.length, 4 << 20);
+  assert.equal(got[(3 << 20) + 5], 2);
+  assert.ok(got.subarray(1 << 20, 3 << 20).every((b) => b === 0));
+  const bad = await runCli([
+    "replay",
+    `${dir}/s.mig`,
+    "--out",
+    `${dir}/c`,
+    "--disk-size",
+    "hd0=lots",
+  ]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /bad size 'lots'/);
+  await Deno.remove(dir, { recursive: true });
+});
