@@ -2,9 +2,12 @@
  * XBZRLE delta encoding with the decisions QEMU's encoder makes (migration/xbzrle.c, as facts):
  * maximal runs, the trailing unchanged run omitted, 0 for an unchanged page, and -1 (overflow)
  * when the output would exceed `limit` — checked at the same points QEMU checks them.
+ *
+ * Pages above 16 KiB can have runs longer than the small ULEB128 carries (0x3FFF); QEMU's
+ * encoder asserts on them, this one reports overflow (the page is then sent whole).
  * @module
  */
-import { ulebSmallEncode, ulebSmallLength } from "./uleb128.ts";
+import { ULEB_SMALL_MAX, ulebSmallEncode, ulebSmallLength } from "./uleb128.ts";
 
 /** Result of an encoding that did not produce a delta. */
 export const XBZRLE_UNCHANGED = 0;
@@ -31,11 +34,13 @@ export function xbzrleEncode(
     const zrun = i - zStart;
     if (zrun === slen) return XBZRLE_UNCHANGED;
     if (i === slen) return d;
+    if (zrun > ULEB_SMALL_MAX) return XBZRLE_OVERFLOW;
     d += ulebSmallEncode(out, d, zrun);
     if (d + 2 > limit) return XBZRLE_OVERFLOW;
     const nzStart = i;
     while (i < slen && oldPage[i] !== newPage[i]) i++;
     const nzrun = i - nzStart;
+    if (nzrun > ULEB_SMALL_MAX) return XBZRLE_OVERFLOW;
     if (d + ulebSmallLength(nzrun) + nzrun > limit) return XBZRLE_OVERFLOW;
     d += ulebSmallEncode(out, d, nzrun);
     if (nzrun < 32) {
