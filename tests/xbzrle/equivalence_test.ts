@@ -9,6 +9,8 @@
 import assert from "node:assert/strict";
 import { xbzrleApply, xbzrleDecode, xbzrleValidate } from "../../src/xbzrle/decode.ts";
 import { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "../../src/xbzrle/encode.ts";
+import { encodeJs } from "../../src/xbzrle/encode_js.ts";
+import { encodeWasm, wasmEncoderAvailable } from "../../src/xbzrle/encode_wasm.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Reference codec: one byte at a time, no cleverness.
@@ -168,10 +170,14 @@ function view(n: number, off: number): Uint8Array {
   return new Uint8Array(n + off + 3).subarray(off, off + n);
 }
 
+/** Page content: zeros, one value, random, few values, or a value per 2^k-byte block. */
 function fillRandom(r: Rng, a: Uint8Array, kind: number): void {
-  if (kind === 0) return; // zeros
+  if (kind === 0) return;
   if (kind === 1) a.fill(r.below(256));
-  else for (let i = 0; i < a.length; i++) a[i] = kind === 2 ? r.below(256) : r.below(4);
+  else if (kind === 4) {
+    const shift = r.pick([0, 2, 3, 4, 5, 6]);
+    for (let i = 0; i < a.length; i++) a[i] = (i >> shift) * 37;
+  } else for (let i = 0; i < a.length; i++) a[i] = kind === 2 ? r.below(256) : r.below(4);
 }
 
 /** A new page from `oldP`: a byte differs from the old one where a change is made. */
@@ -181,7 +187,7 @@ function mutate(r: Rng, oldP: Uint8Array, newP: Uint8Array): void {
   const change = (i: number) => {
     newP[i] = oldP[i] ^ (1 + r.below(255));
   };
-  const style = r.below(7);
+  const style = r.below(8);
   if (style === 0) {
     // Independent changes at a density.
     const p = r.pick([0, 1e-4, 1e-3, 0.01, 0.05, 0.2, 0.5, 0.9, 0.99, 1]);
@@ -210,6 +216,14 @@ function mutate(r: Rng, oldP: Uint8Array, newP: Uint8Array): void {
     const w = r.below(3);
     if (w === 1) change(0);
     if (w === 2) change(n - 1);
+  } else if (style === 7) {
+    // Data moved by a few bytes (a guest memmove): bytes of the moved region match the old
+    // content some lanes away, which catches lanes compared against the wrong lanes.
+    const step = r.pick([1, 3, 4, 8, 15, 16, 17, 32, 48, 64]);
+    const by = r.chance(0.5) ? step : n - (step % n); // forwards or backwards
+    const a = r.below(n);
+    const b = Math.min(n, a + 1 + r.below(r.pick([64, 300, n])));
+    for (let k = a; k < b; k++) newP[k] = oldP[(k + by) % n];
   } else {
     // Changes in the middle of words: every k-th byte from a random start.
     const step = r.pick([2, 3, 4, 5, 8, 9, 16, 97]);
@@ -226,7 +240,16 @@ function sameResult(got: number, out: Uint8Array, want: number | Uint8Array, wha
   }
 }
 
-/** Encodes with the codec into a guarded buffer and compares with the reference. */
+type Encoder = (o: Uint8Array, n: Uint8Array, out: Uint8Array, limit: number) => number;
+
+/** The public encoder and both implementations behind it (SIMD when the runtime has it). */
+const ENCODERS: [string, Encoder][] = [
+  ["xbzrleEncode", xbzrleEncode],
+  ["js", encodeJs],
+  ...(wasmEncoderAvailable() ? [["wasm", encodeWasm] as [string, Encoder]] : []),
+];
+
+/** Encodes with each encoder into a guarded buffer and compares with the reference. */
 function checkEncode(
   oldP: Uint8Array,
   newP: Uint8Array,
@@ -237,14 +260,16 @@ function checkEncode(
   const lim = limit ?? newP.length;
   const want = refEncode(oldP, newP, lim);
   const outLen = Math.max(lim, 0) + 16;
-  const out = view(outLen, outOff).fill(0xee);
-  const got = limit === undefined
-    ? xbzrleEncode(oldP, newP, out)
-    : xbzrleEncode(oldP, newP, out, limit);
-  sameResult(got, out, want, what);
-  // Nothing is written at or past the budget.
-  for (let k = Math.max(lim, 0); k < outLen; k++) {
-    assert.equal(out[k], 0xee, `${what}: wrote out[${k}]`);
+  for (const [name, encode] of ENCODERS) {
+    const out = view(outLen, outOff).fill(0xee);
+    const got = limit === undefined && encode === xbzrleEncode
+      ? xbzrleEncode(oldP, newP, out)
+      : encode(oldP, newP, out, lim);
+    sameResult(got, out, want, `${what} (${name})`);
+    // Nothing is written at or past the budget.
+    for (let k = Math.max(lim, 0); k < outLen; k++) {
+      assert.equal(out[k], 0xee, `${what} (${name}): wrote out[${k}]`);
+    }
   }
   return want;
 }
@@ -260,7 +285,7 @@ Deno.test("encoder equals the byte-by-byte reference on random page pairs, budge
     for (let round = 0; round < rounds; round++) {
       const oldP = view(size, r.below(9));
       const newP = view(size, r.below(9));
-      fillRandom(r, oldP, r.below(4));
+      fillRandom(r, oldP, r.below(5));
       mutate(r, oldP, newP);
       const what = `size ${size} round ${round}`;
       const want = checkEncode(oldP, newP, undefined, r.below(9), what);
@@ -290,7 +315,7 @@ Deno.test("encoder: odd page sizes, tiny budgets, and every small page of two by
     for (let round = 0; round < 60; round++) {
       const oldP = view(size, r.below(9));
       const newP = view(size, r.below(9));
-      fillRandom(r, oldP, r.below(4));
+      fillRandom(r, oldP, r.below(5));
       mutate(r, oldP, newP);
       const limit = r.chance(0.5) ? undefined : r.below(size + 8);
       checkEncode(oldP, newP, limit, r.below(9), `size ${size} round ${round} limit ${limit}`);
@@ -301,6 +326,27 @@ Deno.test("encoder: odd page sizes, tiny budgets, and every small page of two by
     const oldP = Uint8Array.of(a % 3, ((a / 3) | 0) % 3);
     const newP = Uint8Array.of(((a / 9) | 0) % 3, ((a / 27) | 0) % 3);
     for (let limit = 0; limit <= 6; limit++) checkEncode(oldP, newP, limit, 1, `2-byte ${a}`);
+  }
+});
+
+Deno.test("the SIMD encoder runs in this runtime (so both implementations are compared)", () => {
+  assert.ok(wasmEncoderAvailable());
+});
+
+Deno.test("encoder: budgets far above the page, NaN, negative and fractional budgets", () => {
+  const r = rng(11);
+  for (let round = 0; round < 300; round++) {
+    const size = r.pick([1, 64, 1024, 4096]);
+    const oldP = view(size, r.below(9));
+    const newP = view(size, r.below(9));
+    fillRandom(r, oldP, r.below(5));
+    mutate(r, oldP, newP);
+    const limit = r.pick([1e9, Infinity, NaN, -1, -5, -1e12, 0.5, size - 0.5, size + 0.5]);
+    const want = refEncode(oldP, newP, limit);
+    for (const [name, encode] of ENCODERS) {
+      const out = new Uint8Array(Number.isFinite(limit) && limit < 1e6 ? size + 16 : 4 * size + 16);
+      sameResult(encode(oldP, newP, out, limit), out, want, `${name} size ${size} limit ${limit}`);
+    }
   }
 });
 
@@ -378,7 +424,7 @@ Deno.test("decoder and validator equal the reference on encoder output, corrupte
       if (kind === 0) {
         const oldP = new Uint8Array(size);
         const newP = new Uint8Array(size);
-        fillRandom(r, oldP, r.below(4));
+        fillRandom(r, oldP, r.below(5));
         mutate(r, oldP, newP);
         const e = refEncode(oldP, newP, size + 64);
         enc = e instanceof Uint8Array ? e : new Uint8Array(0);
