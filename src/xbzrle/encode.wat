@@ -11,6 +11,11 @@
 ;;     d + (1 or 2) + run > limit.
 ;; The caller leaves 32 bytes of scratch after `out + limit` (data runs are copied 16 bytes at a
 ;; time) and readable memory up to 16 bytes past the new page; `limit` is at least -1.
+;;
+;; Scanning: unchanged runs skip 64 bytes per step while all are equal; otherwise 16 bytes are
+;; compared at once into a 16-bit mask (bit k set: byte k equal), and the run ends at the first
+;; clear (unchanged run) or set (changed run) bit. The mask is kept, so the short runs inside
+;; the same 16 bytes are found by shifting it, without loading and comparing again.
 (module
   (memory (export "memory") 1)
 
@@ -18,7 +23,10 @@
     (param $o i32) (param $n i32) (param $out i32) (param $len i32) (param $limit i32)
     (result i32)
     (local $i i32) (local $d i32) (local $start i32) (local $run i32) (local $m i32)
-    (local $k i32) (local $end64 i32) (local $end16 i32)
+    (local $k i32) (local $end64 i32) (local $end16 i32) (local $base i32) (local $mask i32)
+    ;; $mask: the equal-byte bitmask of the 16 bytes at $base (from the last 16-byte compare);
+    ;; runs inside it are found by shifting, without comparing again.
+    (local.set $base (i32.const -64))
     ;; Vector loops run while i <= end (signed: negative for pages under 64 / 16 bytes).
     (local.set $end64 (i32.sub (local.get $len) (i32.const 64)))
     (local.set $end16 (i32.sub (local.get $len) (i32.const 16)))
@@ -31,6 +39,17 @@
         ;; ---- unchanged run from i
         (local.set $start (local.get $i))
         (block $zfound
+          ;; The rest of the last compared 16 bytes.
+          (if (i32.lt_u (i32.sub (local.get $i) (local.get $base)) (i32.const 16))
+            (then
+              (local.set $m
+                (i32.shr_u (i32.xor (local.get $mask) (i32.const 0xffff))
+                  (i32.sub (local.get $i) (local.get $base))))
+              (if (local.get $m)
+                (then
+                  (local.set $i (i32.add (local.get $i) (i32.ctz (local.get $m))))
+                  (br $zfound)))
+              (local.set $i (i32.add (local.get $base) (i32.const 16)))))
           ;; 64 bytes per step while all equal.
           (block $zslow
             (loop $z64
@@ -58,13 +77,13 @@
           (block $zbytes
             (loop $z16
               (br_if $zbytes (i32.gt_s (local.get $i) (local.get $end16)))
-              (local.set $m
-                (i32.xor
-                  (i8x16.bitmask
-                    (i8x16.eq
-                      (v128.load (i32.add (local.get $o) (local.get $i)))
-                      (v128.load (i32.add (local.get $n) (local.get $i)))))
-                  (i32.const 0xffff)))
+              (local.set $base (local.get $i))
+              (local.set $mask
+                (i8x16.bitmask
+                  (i8x16.eq
+                    (v128.load (i32.add (local.get $o) (local.get $i)))
+                    (v128.load (i32.add (local.get $n) (local.get $i))))))
+              (local.set $m (i32.xor (local.get $mask) (i32.const 0xffff)))
               (if (local.get $m)
                 (then
                   (local.set $i (i32.add (local.get $i) (i32.ctz (local.get $m))))
@@ -99,17 +118,29 @@
 
         ;; ---- changed run from i (byte i is known to differ)
         (local.set $start (local.get $i))
-        (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (block $nzfound
+          ;; The rest of the last compared 16 bytes (bit 0, byte i, is clear).
+          (if (i32.lt_u (i32.sub (local.get $i) (local.get $base)) (i32.const 16))
+            (then
+              (local.set $m
+                (i32.shr_u (local.get $mask) (i32.sub (local.get $i) (local.get $base))))
+              (if (local.get $m)
+                (then
+                  (local.set $i (i32.add (local.get $i) (i32.ctz (local.get $m))))
+                  (br $nzfound)))
+              (local.set $i (i32.add (local.get $base) (i32.const 16))))
+            (else (local.set $i (i32.add (local.get $i) (i32.const 1)))))
           ;; 16 bytes per step; the first equal byte is the lowest set bit of the mask.
           (block $nzbytes
             (loop $nz16
               (br_if $nzbytes (i32.gt_s (local.get $i) (local.get $end16)))
-              (local.set $m
+              (local.set $base (local.get $i))
+              (local.set $mask
                 (i8x16.bitmask
                   (i8x16.eq
                     (v128.load (i32.add (local.get $o) (local.get $i)))
                     (v128.load (i32.add (local.get $n) (local.get $i))))))
+              (local.set $m (local.get $mask))
               (if (local.get $m)
                 (then
                   (local.set $i (i32.add (local.get $i) (i32.ctz (local.get $m))))
