@@ -1,59 +1,83 @@
 /**
- * migscope: parse, replay, verify and emit QEMU live-migration streams.
+ * migscope: inspect, replay, verify and emit QEMU live-migration streams.
  *
- * The library never prints and never exits: it takes streams and returns records and results.
+ * The library never prints, exits or reads argv: it takes streams and returns records and
+ * results. Entry points: {@link openInput} then {@link inspectStream}, {@link replayStream} or
+ * {@link parseStream}; {@link emitStream} writes streams.
  *
  * @example Count the zero pages of a capture
  * ```ts
- * import { openInput, parseStream } from "./mod.ts";
+ * import { inspectStream, openInput } from "./mod.ts";
  * const input = await openInput("samples/small-xbzrle.mig");
- * let zero = 0;
- * for await (const rec of parseStream(input.reader, { vmdesc: input.vmdesc })) {
- *   if (rec.kind === "ram" && rec.type === "zero") zero++;
- * }
+ * const { summary } = await inspectStream(input, { vmdesc: input.vmdesc });
  * input.close();
+ * console.log(summary.ram.zero, "zero pages of", summary.stream.pageSize, "bytes");
  * ```
  * @module
  */
-export * from "./src/protocol/constants.ts";
-export * from "./src/protocol/records.ts";
-export { StreamError, type StreamLocation } from "./src/protocol/errors.ts";
-export { ByteReader, EndOfStreamError } from "./src/wire/reader.ts";
-export { type ByteSource, bytesSource, fileSource, streamSource } from "./src/wire/source.ts";
-export { type ByteSink, ByteWriter } from "./src/wire/writer.ts";
-export { isAllZero } from "./src/wire/zero.ts";
-export { type ParseOptions, parseStream } from "./src/parse/stream.ts";
+
+// Opening inputs and parsing.
 export { loadVmdesc, type OpenedInput, openInput, type OpenOptions } from "./src/parse/input.ts";
-export { locateTrailer, parseVmdesc, readTrailerAt } from "./src/parse/trailer.ts";
-export { decodeScalar, readDeviceBody } from "./src/parse/device.ts";
-export { xbzrleDecode, type XbzrleFault, xbzrleValidate } from "./src/xbzrle/decode.ts";
-export { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "./src/xbzrle/encode.ts";
-export { PageCache } from "./src/xbzrle/cache.ts";
-export { Summarizer, type Summary, type TimelineRow } from "./src/report/summary.ts";
+export {
+  type ParseOptions,
+  parseStream,
+  parseStreamItems,
+  type StreamItem,
+} from "./src/parse/stream.ts";
+
+// inspect.
+export {
+  type InspectResult,
+  inspectStream,
+  type InspectStreamOptions,
+} from "./src/report/inspect_stream.ts";
+export type {
+  BlockDeviceSummary,
+  PassSummary,
+  RamBlockSummary,
+  Summary,
+  TimelineRow,
+} from "./src/report/summary_types.ts";
+export { summaryText, timelineTable } from "./src/report/inspect_text.ts";
+
+// replay and verify.
+export { replayStream, type ReplayStreamOptions } from "./src/replay/replay_stream.ts";
+export { ReplayError, type ReplayOptions, type ReplayResult } from "./src/replay/engine.ts";
+export type { DirectoryTargetOptions } from "./src/replay/targets.ts";
+export type { TargetStats } from "./src/replay/slot.ts";
 export {
   type Finding,
-  ReplayError,
-  type ReplayOptions,
-  replayRecords,
-  type ReplayResult,
-  type ReplayTargets,
-} from "./src/replay/engine.ts";
-export { ImageTarget } from "./src/replay/target.ts";
-export { diskFileName, ramFileName, safeName } from "./src/replay/names.ts";
-export { compareImages, type CompareResult } from "./src/replay/verify.ts";
+  FINDING_KINDS,
+  type FindingKind,
+  type Severity,
+} from "./src/replay/findings.ts";
 export {
-  bytesImage,
+  compareImages,
+  type CompareResult,
+  type PageDiff,
+  verifyImages,
+} from "./src/replay/verify.ts";
+export { WRITER_NAMES, type WriterKind } from "./src/replay/writers.ts";
+
+// emit.
+export {
   type EmitDisk,
   type EmitOptions,
   type EmitRamBlock,
   type EmitStats,
   emitStream,
-  fileImage,
   type ImageSource,
 } from "./src/emit/emitter.ts";
-export { loadTemplate, type Template } from "./src/emit/template.ts";
-export * as frame from "./src/emit/frame.ts";
-export { bitmapBytes, bitSet, countSet, readBitmap } from "./src/parse/mapped_ram.ts";
-export { type MultifdInit, type MultifdPacket, parseMultifdChannel } from "./src/parse/multifd.ts";
 export { emitMappedRam, type MappedRamStats } from "./src/emit/mapped_ram.ts";
-export { oneLine, printable } from "./src/protocol/errors.ts";
+export { loadTemplate, type Template } from "./src/emit/template.ts";
+
+// Records, per-stream facts, errors.
+export type * from "./src/protocol/records.ts";
+export { RAM_CODE, type RamBatch, ramRecordAt } from "./src/protocol/ram_batch.ts";
+export type { PageSizeSource, StreamInfo } from "./src/protocol/stream_info.ts";
+export { StreamError, type StreamLocation } from "./src/protocol/errors.ts";
+
+// Bytes: random access and the XBZRLE codec.
+export { bytesAccess, fileAccess, type RandomAccess } from "./src/wire/random_access.ts";
+export { xbzrleDecode, type XbzrleFault } from "./src/xbzrle/decode.ts";
+export { xbzrleEncode } from "./src/xbzrle/encode.ts";

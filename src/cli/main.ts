@@ -18,6 +18,8 @@ commands:
     --vmdesc FILE   vmdesc JSON (or another capture) for streams without a trailer
     --footers on|off|auto   section footers (default: detected)
     --hugepage-block NAME   block whose MEM_SIZE entry carries a page size (repeatable)
+    --page-size SIZE        target page size of a stream that does not say it (no
+                            target-page-bits subsection and no trailer), e.g. 1K on ARM
   replay CAPTURE --out DIR   apply a stream to RAM images and disks, as a QEMU destination does
     --ram NAME=FILE       start RAM block NAME from this image (copied unless --in-place)
     --disk NAME=FILE      start disk NAME from this image (incremental block migration)
@@ -26,7 +28,7 @@ commands:
     --expect NAME=FILE    compare the result with this image (as verify does)
     --channel FILE        a multifd channel capture replayed with the main stream (repeatable)
     --strict-zero-fill    reject ZERO records with a non-zero fill byte (QEMU >= 8.2)
-    --json, --quiet, --vmdesc FILE
+    --json, --quiet, --vmdesc FILE, --page-size SIZE
   verify CAPTURE --expect NAME=FILE ...   replay (into --out or a temporary directory) and
                   compare; exit 1 when any page differs
 
@@ -47,6 +49,7 @@ exit codes: 0 success, 1 verify found differences, 2 malformed input or bad usag
 
 import { UsageError, userPath } from "./args.ts";
 import { replayMain } from "./replay.ts";
+import { parsePageSize } from "./size.ts";
 import { emitMain } from "./emit.ts";
 
 async function inspect(args: string[]): Promise<number> {
@@ -61,6 +64,7 @@ async function inspect(args: string[]): Promise<number> {
       vmdesc: { type: "string" },
       footers: { type: "string", default: "auto" },
       "hugepage-block": { type: "string", multiple: true },
+      "page-size": { type: "string" },
     },
   });
   if (positionals.length !== 1) throw new UsageError("inspect takes exactly one INPUT");
@@ -77,6 +81,7 @@ async function inspect(args: string[]): Promise<number> {
     vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
     footers: values.footers as "on" | "off" | "auto",
     hugePageBlocks: values["hugepage-block"],
+    pageSize: parsePageSize(values["page-size"]),
     onListen: (port) => console.error(`migscope: listening on port ${port}`),
   }, out);
   if (res.error) console.error(`migscope: ${res.error}`);

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { runReplay } from "../commands/replay.ts";
 import { textOut } from "../commands/io.ts";
 import { UsageError, userPath } from "./args.ts";
-import { parseSize } from "./size.ts";
+import { parsePageSize, parseSize } from "./size.ts";
 
 function pairs(list: string[] | undefined, flag: string, path = true): Map<string, string> {
   const m = new Map<string, string>();
@@ -39,6 +39,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
       vmdesc: { type: "string" },
       "strict-zero-fill": { type: "boolean", default: false },
       channel: { type: "string", multiple: true },
+      "page-size": { type: "string" },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`${cmd} takes exactly one CAPTURE`);
@@ -63,6 +64,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
     json: values.json,
     vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
     strictZeroFill: values["strict-zero-fill"],
+    pageSize: parsePageSize(values["page-size"]),
     channels: (values.channel ?? []).map(userPath),
     onProgress: showProgress
       ? (off) =>

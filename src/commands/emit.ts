@@ -7,14 +7,13 @@ import {
   type EmitRamBlock,
   type EmitStats,
   emitStream,
-  fileImage,
   type ImageSource,
 } from "../emit/emitter.ts";
+import { fileAccess } from "../wire/random_access.ts";
 import { loadTemplate, type Template } from "../emit/template.ts";
 import { emitMappedRam } from "../emit/mapped_ram.ts";
 import { stringifyJson } from "../report/json.ts";
-import type { CommandResult } from "./inspect.ts";
-import type { TextOut } from "./io.ts";
+import type { CommandResult, TextOut } from "./io.ts";
 
 /** Options of `emit`. */
 export interface EmitCommandOptions {
@@ -67,10 +66,10 @@ export function statsJson(s: EmitStats, cacheSize?: number): Record<string, unkn
 /** Runs `emit`; the stream goes to `opts.output` (a file, or stdout for "-"). */
 export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promise<CommandResult> {
   const closers: (() => void)[] = [];
-  const open = async (path: string): Promise<ImageSource> => {
-    const img = await fileImage(path);
+  const open = (path: string): Promise<ImageSource> => {
+    const img = fileAccess(path);
     closers.push(() => img.close());
-    return img;
+    return Promise.resolve(img);
   };
   let out: Deno.FsFile | undefined;
   const tmp = opts.output === "-" ? undefined : `${opts.output}.partial`;

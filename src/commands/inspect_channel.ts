@@ -6,21 +6,8 @@ import type { OpenedInput } from "../parse/input.ts";
 import { parseMultifdChannel } from "../parse/multifd.ts";
 import { oneLine, StreamError } from "../protocol/errors.ts";
 import { stringifyJson } from "../report/json.ts";
-import { renderTable } from "../report/table.ts";
-import type { CommandResult } from "./inspect.ts";
-import type { TextOut } from "./io.ts";
-
-/** Summary of a multifd channel. */
-export interface ChannelSummary {
-  id?: number;
-  uuid?: string;
-  packets: number;
-  syncs: number;
-  normalPages: number;
-  zeroPages: number;
-  bytes: number;
-  blocks: Record<string, number>;
-}
+import { type ChannelSummary, channelText } from "../report/channel_text.ts";
+import type { CommandResult, TextOut } from "./io.ts";
 
 /** True when the reader starts with the multifd magic. */
 export async function isMultifdChannel(input: OpenedInput): Promise<boolean> {
@@ -34,6 +21,7 @@ export async function inspectChannel(
   format: "text" | "json" | "ndjson",
   records: boolean,
   out: TextOut,
+  pageSize?: number,
 ): Promise<CommandResult> {
   const s: ChannelSummary = {
     packets: 0,
@@ -46,7 +34,7 @@ export async function inspectChannel(
   const rows: string[][] = [];
   let error: string | undefined;
   try {
-    for await (const p of parseMultifdChannel(input.reader, input.name)) {
+    for await (const p of parseMultifdChannel(input.reader, input.name, { pageSize })) {
       if (p.kind === "init") {
         s.id = p.id;
         s.uuid = p.uuid;
@@ -87,29 +75,7 @@ export async function inspectChannel(
     await out.write(stringifyJson({ channel: s, ...(error ? { error } : {}) }, 2) + "\n");
   } else if (format === "ndjson") await out.write(stringifyJson({ kind: "summary", ...s }) + "\n");
   else {
-    await out.write(
-      `multifd channel ${input.name}: id ${s.id ?? "?"}, source UUID ${s.uuid ?? "?"}\n\n`,
-    );
-    await out.write(
-      renderTable(
-        [
-          { header: "OFFSET", align: "right" },
-          { header: "PACKET", align: "right" },
-          { header: "FLAGS" },
-          { header: "BLOCK" },
-          { header: "NORMAL", align: "right" },
-          { header: "ZERO", align: "right" },
-          { header: "OFFSETS" },
-        ],
-        rows,
-      ),
-    );
-    await out.write(
-      `\n${s.packets} packets (${s.syncs} SYNC), ${s.normalPages} normal pages, ${s.zeroPages} zero pages, ${s.bytes} bytes; ` +
-        `pages per block: ${
-          Object.entries(s.blocks).map(([b, n]) => `${b} ${n}`).join(", ") || "none"
-        }\n`,
-    );
+    await out.write(channelText(input.name, s, rows));
   }
   await out.flush();
   return error ? { code: 2, error } : { code: 0 };

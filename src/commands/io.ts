@@ -3,6 +3,12 @@
  * @module
  */
 
+/** Result of a command: exit code and, on failure, the one-line message for stderr. */
+export interface CommandResult {
+  code: number;
+  error?: string;
+}
+
 /** Where a command writes its report. */
 export interface TextOut {
   write(text: string): Promise<void>;

@@ -9,6 +9,7 @@
 import { BLK_CHUNK_SIZE, BLK_SECTOR_SIZE, DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
 import { type ByteSink, ByteWriter } from "../wire/writer.ts";
+import { type RandomAccess, readPadded } from "../wire/random_access.ts";
 import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
 import { PageCache } from "../xbzrle/cache.ts";
@@ -16,49 +17,8 @@ import { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "../xbzrle/encod
 import * as F from "./frame.ts";
 import type { Template } from "./template.ts";
 
-/** Random-access image content (a file or bytes in memory). */
-export interface ImageSource {
-  readonly size: number;
-  /** Fills `buf` from `position`; bytes past the end read as zero. */
-  read(buf: Uint8Array, position: number): Promise<void>;
-}
-
-/** An image over bytes in memory. */
-export function bytesImage(bytes: Uint8Array): ImageSource {
-  return {
-    size: bytes.length,
-    read(buf, position) {
-      const n = Math.max(0, Math.min(buf.length, bytes.length - position));
-      buf.set(bytes.subarray(position, position + n));
-      buf.fill(0, n);
-      return Promise.resolve();
-    },
-  };
-}
-
-/** An image over a file, read with positional reads. Close it when done. */
-export async function fileImage(path: string): Promise<ImageSource & { close(): void }> {
-  const f = await Deno.open(path, { read: true });
-  const size = (await f.stat()).size;
-  return {
-    size,
-    async read(buf, position) {
-      let got = 0;
-      if (position < size) {
-        await f.seek(position, Deno.SeekMode.Start);
-        while (got < buf.length && position + got < size) {
-          const n = await f.read(buf.subarray(got, Math.min(buf.length, size - position)));
-          if (n === null) break;
-          got += n;
-        }
-      }
-      buf.fill(0, got);
-    },
-    close() {
-      f.close();
-    },
-  };
-}
+/** Image content to emit from: any random-access container (a file, bytes in memory). */
+export type ImageSource = RandomAccess;
 
 /** A RAM block to emit: its initial image and, per later round, its image then (or none: unchanged). */
 export interface EmitRamBlock {
@@ -299,8 +259,8 @@ async function emitPass(
     const base = st.base.get(b.name)!;
     for (let off = 0; off < img.size; off += cur.length) {
       const len = Math.min(cur.length, img.size - off);
-      await img.read(cur.subarray(0, len), off);
-      if (before) await before.read(prev.subarray(0, len), off);
+      readPadded(img, cur.subarray(0, len), off);
+      if (before) readPadded(before, prev.subarray(0, len), off);
       for (let p = 0; p < len; p += ps) {
         const page = cur.subarray(p, p + ps);
         if (before && equalBytes(page, prev.subarray(p, p + ps))) continue;
@@ -393,7 +353,7 @@ async function emitDisks(
     if (d.image.size === 0) throw new Error(`disk '${d.name}' is empty`);
     const sectors = sectorsOf(d);
     for (let sector = 0; sector < sectors; sector += BLK_CHUNK_SIZE / BLK_SECTOR_SIZE) {
-      await d.image.read(chunk, sector * BLK_SECTOR_SIZE);
+      readPadded(d.image, chunk, sector * BLK_SECTOR_SIZE);
       const n = Math.min(BLK_CHUNK_SIZE / BLK_SECTOR_SIZE, sectors - sector);
       if (zeroBlocks && isAllZero(chunk)) {
         F.writeBlockChunk(w, sector, d.name, null);

@@ -6,9 +6,10 @@
  * @module
  */
 import * as fs from "node:fs";
-import { DEFAULT_PAGE_SIZE, MAPPED_RAM, RAM_FLAG } from "../protocol/constants.ts";
-import { bitmapBytes } from "../parse/mapped_ram.ts";
+import { DEFAULT_PAGE_SIZE, RAM_FLAG } from "../protocol/constants.ts";
+import { mappedRamLayout } from "../parse/mapped_ram.ts";
 import { ByteWriter } from "../wire/writer.ts";
+import { readPadded } from "../wire/random_access.ts";
 import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
 import type { ImageSource } from "./emitter.ts";
@@ -22,10 +23,6 @@ export interface MappedRamStats {
   /** Zero pages (bit clear, hole). */
   zero: number;
   fileBytes: number;
-}
-
-function roundUp(n: number, a: number): number {
-  return Math.ceil(n / a) * a;
 }
 
 /**
@@ -82,10 +79,11 @@ export async function emitMappedRam(
       w.counted(b.name).be64(b.image.size);
       await w.flush();
       const headerOffset = cursor;
-      const pages = b.image.size / ps;
-      const bitmapOffset = headerOffset + MAPPED_RAM.HEADER_SIZE;
-      const bmBytes = bitmapBytes(pages);
-      const pagesOffset = roundUp(bitmapOffset + bmBytes, MAPPED_RAM.FILE_OFFSET_ALIGNMENT);
+      const { bitmapOffset, bitmapBytes: bmBytes, pagesOffset } = mappedRamLayout(
+        headerOffset,
+        b.image.size,
+        ps,
+      );
       w.be32(1).be64(ps).be64(bitmapOffset).be64(pagesOffset);
       await w.flush();
       const bitmap = new Uint8Array(bmBytes);
@@ -98,8 +96,8 @@ export async function emitMappedRam(
         const last = k === images.length - 1;
         for (let off = 0; off < img.size; off += chunk.length) {
           const len = Math.min(chunk.length, img.size - off);
-          await img.read(chunk.subarray(0, len), off);
-          if (k > 0) await images[k - 1].read(prev.subarray(0, len), off);
+          readPadded(img, chunk.subarray(0, len), off);
+          if (k > 0) readPadded(images[k - 1], prev.subarray(0, len), off);
           for (let p = 0; p < len; p += ps) {
             const page = chunk.subarray(p, p + ps);
             const i = (off + p) / ps;

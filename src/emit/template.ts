@@ -9,6 +9,7 @@ import { parseStream } from "../parse/stream.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
 import { bytesSource } from "../wire/source.ts";
+import { readFully } from "../wire/random_access.ts";
 
 /** What an emitted stream borrows from a capture. */
 export interface Template {
@@ -53,13 +54,13 @@ export async function loadTemplate(path: string): Promise<Template> {
   const opened = await openInput(path);
   try {
     let reader = opened.reader;
-    let readAt = reader.source.readAt;
+    let ra = reader.source.random;
     let vmdesc = opened.vmdesc;
-    if (!readAt) {
+    if (!ra) {
       // Compressed: hold the decompressed capture in memory (templates are small captures).
       const src = bytesSource(await readAll(reader));
       reader = new ByteReader(src);
-      readAt = src.readAt!;
+      ra = src.random!;
       vmdesc = undefined;
     }
     const ranges: {
@@ -123,7 +124,7 @@ export async function loadTemplate(path: string): Promise<Template> {
     t.mappedRam = t.blocks.some((b) => b.mappedRam);
     for (const r of ranges) {
       const b = new Uint8Array(r.end - r.offset);
-      await readAt(b, r.offset);
+      readFully(ra, b, r.offset);
       if (r.kind === "config") t.configuration = b;
       else if (r.kind === "early") t.earlyDevices.push(b);
       else if (r.kind === "device") t.devices.push(b);

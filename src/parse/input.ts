@@ -93,7 +93,8 @@ export async function openInput(
       close: () => src.close(),
     };
   }
-  const src = fileSource(file, stat.size, input);
+  file.close();
+  const src = fileSource(input);
   const opened: OpenedInput = {
     reader: new ByteReader(src),
     gzip: false,
@@ -103,7 +104,7 @@ export async function openInput(
   };
   if (opts.readTrailer !== false && stat.size > 0) {
     try {
-      const t = await readTrailerAt(src.readAt!, stat.size);
+      const t = readTrailerAt(src.random!);
       if (t) {
         opened.vmdesc = t.json;
         opened.trailerOffset = t.offset;

@@ -1,14 +1,64 @@
 /**
- * mapped-ram page bitmaps: `ceil(pages / 64)` little-endian u64 words per block (x86 hosts), bit i
- * (LSB first) set when page i's slot at `pages_offset + i * page_size` holds the page; a clear bit
- * means the page is zero, whatever the slot holds. Read with positional reads.
+ * The mapped-ram layout (QEMU 9.0+ `mapped-ram` capability), shared by the parser, replay,
+ * emit and inspect. Each RAM block's MEM_SIZE entry carries a 28-byte header (be32 version,
+ * be64 page size, be64 bitmap offset, be64 pages offset); its bitmap has `ceil(pages / 64)`
+ * little-endian u64 words (bit i, LSB first, set when page i's slot at
+ * `pages_offset + i * page_size` holds the page; clear means a zero page whatever the slot
+ * holds); the slots start at a 1 MiB boundary and the stream resumes after them. Offsets 0/0
+ * mark a block with no region (x-ignore-shared). Read with positional reads.
  * @module
  */
-import type { RamBlockInfo } from "../protocol/records.ts";
+import { MAPPED_RAM } from "../protocol/constants.ts";
+import type { MappedRamHeader, RamBlockInfo } from "../protocol/records.ts";
+import { type RandomAccess, readFully } from "../wire/random_access.ts";
 
 /** Bytes of a block's bitmap. */
 export function bitmapBytes(pages: number): number {
   return Math.ceil(pages / 64) * 8;
+}
+
+/** Where QEMU places a block's bitmap and slots for a header written at `headerOffset`. */
+export function mappedRamLayout(
+  headerOffset: number,
+  blockSize: number,
+  pageSize: number,
+): { bitmapOffset: number; bitmapBytes: number; pagesOffset: number; end: number } {
+  const bitmapOffset = headerOffset + MAPPED_RAM.HEADER_SIZE;
+  const bytes = bitmapBytes(blockSize / pageSize);
+  const align = MAPPED_RAM.FILE_OFFSET_ALIGNMENT;
+  const pagesOffset = Math.ceil((bitmapOffset + bytes) / align) * align;
+  return { bitmapOffset, bitmapBytes: bytes, pagesOffset, end: pagesOffset + blockSize };
+}
+
+/**
+ * Checks a parsed header against the block and the stream; returns the problem, or undefined.
+ * `after` is the first byte after the header; `limit` the end of the enclosing payload.
+ */
+export function mappedRamProblem(
+  h: MappedRamHeader,
+  blockSize: number,
+  targetPageSize: number,
+  after: number,
+  limit: number,
+): string | undefined {
+  if (h.version > MAPPED_RAM.HEADER_VERSION) {
+    return `mapped-ram header version ${h.version} is newer than ${MAPPED_RAM.HEADER_VERSION}`;
+  }
+  if (h.pageSize !== targetPageSize) {
+    return `mapped-ram page size ${h.pageSize} differs from the target page size ${targetPageSize}`;
+  }
+  if (h.pagesOffset % targetPageSize !== 0) {
+    return `mapped-ram pages offset 0x${h.pagesOffset.toString(16)} is not page aligned`;
+  }
+  if (h.bitmapOffset === 0 && h.pagesOffset === 0) return undefined;
+  const bytes = bitmapBytes(blockSize / targetPageSize);
+  if (h.bitmapOffset < after || h.bitmapOffset + bytes > h.pagesOffset) {
+    return `mapped-ram bitmap at 0x${h.bitmapOffset.toString(16)} does not fit before the pages`;
+  }
+  if (h.pagesOffset + blockSize > limit) {
+    return "mapped-ram region runs past the end of the payload";
+  }
+  return undefined;
 }
 
 /** True when bit `i` of `bm` is set. */
@@ -44,18 +94,24 @@ export function hasRegion(b: RamBlockInfo): boolean {
 }
 
 /** Reads a block's bitmap; throws an Error naming the offset when the file is too short. */
-export async function readBitmap(
-  readAt: (buf: Uint8Array, position: number) => Promise<number>,
-  b: RamBlockInfo,
-  pageSize: number,
-): Promise<Uint8Array> {
+export function readBitmap(ra: RandomAccess, b: RamBlockInfo, pageSize: number): Uint8Array {
   const m = b.mappedRam!;
   const bm = new Uint8Array(bitmapBytes(b.size / pageSize));
-  const got = await readAt(bm, m.bitmapOffset);
-  if (got !== bm.length) {
+  if (readFully(ra, bm, m.bitmapOffset) !== bm.length) {
     throw new Error(
       `offset ${m.bitmapOffset}: the mapped-ram bitmap of '${b.name}' (${bm.length} bytes) runs past the end of the file`,
     );
   }
   return bm;
+}
+
+/** Present and zero page counts of a block, from its bitmap. */
+export function bitmapCounts(
+  ra: RandomAccess,
+  b: RamBlockInfo,
+  pageSize: number,
+): { present: number; zero: number } {
+  const pages = b.size / pageSize;
+  const present = countSet(readBitmap(ra, b, pageSize), pages);
+  return { present, zero: pages - present };
 }

@@ -7,6 +7,7 @@
 import { DEFAULT_PAGE_SIZE, MULTIFD_MAGIC } from "../protocol/constants.ts";
 import { printable, StreamError } from "../protocol/errors.ts";
 import { BufferLimitError, type ByteReader, EndOfStreamError } from "../wire/reader.ts";
+import { decodeName } from "./state.ts";
 
 /** Bytes of MultiFDInit_t. */
 export const MULTIFD_INIT_SIZE = 64;
@@ -40,8 +41,6 @@ export interface MultifdPacket {
   offsets: number[];
   data: Uint8Array;
 }
-
-const latin1 = new TextDecoder("latin1");
 
 /** Parses one multifd channel. Throws StreamError naming the channel, offset and packet. */
 export async function* parseMultifdChannel(
@@ -111,7 +110,7 @@ export async function* parseMultifdChannel(
       const dataLen = normalPages * ps;
       const nameBytes = r.peekBytes(256, 64);
       const nul = nameBytes.indexOf(0);
-      const block = latin1.decode(nameBytes.subarray(0, nul < 0 ? 256 : nul));
+      const block = decodeName(nameBytes.subarray(0, nul < 0 ? 256 : nul));
       const offsets: number[] = [];
       for (let i = 0; i < normalPages + zeroPages; i++) {
         const hi = r.peekBe32(320 + i * 8);

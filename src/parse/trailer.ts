@@ -5,7 +5,10 @@
  * a brace.
  * @module
  */
-import type { VmDesc } from "../protocol/records.ts";
+import { VM } from "../protocol/constants.ts";
+import type { MigRecord, VmDesc } from "../protocol/records.ts";
+import type { ParseState } from "./state.ts";
+import { type RandomAccess, readFully } from "../wire/random_access.ts";
 
 /** Upper bound on the vmdesc JSON (QEMU's are ~100 KiB; analyze-migration stops at 10 MiB). */
 export const MAX_VMDESC_BYTES = 64 << 20;
@@ -65,14 +68,14 @@ export function parseVmdesc(bytes: Uint8Array): VmDesc {
  * Reads the trailer of a seekable stream with positional reads from its end.
  * Returns the JSON and its absolute offsets, or null when the stream has no trailer.
  */
-export async function readTrailerAt(
-  readAt: (buf: Uint8Array, position: number) => Promise<number>,
-  size: number,
-): Promise<{ offset: number; json: VmDesc; jsonLength: number } | null> {
+export function readTrailerAt(
+  ra: RandomAccess,
+): { offset: number; json: VmDesc; jsonLength: number } | null {
+  const size = ra.size;
   let want = Math.min(size, 1 << 20);
   for (;;) {
     const buf = new Uint8Array(want);
-    const got = await readAt(buf, size - want);
+    const got = readFully(ra, buf, size - want);
     if (got !== want) return null;
     const loc = locateTrailer(buf);
     if (loc === null) return null;
@@ -83,4 +86,40 @@ export async function readTrailerAt(
     if (want >= size || want >= MAX_VMDESC_BYTES + 6) return null;
     want = Math.min(size, want * 4, MAX_VMDESC_BYTES + 6);
   }
+}
+
+/** Reads what follows the top-level EOF: the VMDESCRIPTION trailer, trailing bytes, or nothing. */
+export async function* readTrailer(st: ParseState): AsyncGenerator<MigRecord> {
+  const offset = st.r.pos;
+  st.section = undefined;
+  st.record = `trailer at ${offset}`;
+  const avail = await st.r.peekUpTo(5);
+  if (avail === 0) return;
+  if (st.r.peekU8() !== VM.VMDESCRIPTION) {
+    // QEMU only warns here; report the bytes as trailing data.
+    let n = 0;
+    while (!(await st.r.atEnd())) {
+      n += st.r.buffered;
+      st.r.advance(st.r.buffered);
+    }
+    yield { kind: "trailing", offset, length: n, depth: 0 };
+    return;
+  }
+  if (avail < 5) st.fail("VMDESCRIPTION trailer is truncated in its length field");
+  const len = st.r.peekBe32(1);
+  if (len > MAX_VMDESC_BYTES) {
+    st.fail(`vmdesc length ${len} exceeds the ${MAX_VMDESC_BYTES}-byte bound`);
+  }
+  await st.need(5 + len, "vmdesc JSON");
+  st.r.advance(5);
+  let json: VmDesc;
+  try {
+    json = parseVmdesc(st.r.bytes(len));
+  } catch (e) {
+    st.fail((e as Error).message, offset + 5);
+  }
+  st.setVmdesc(json, offset);
+  yield { kind: "vmdesc", offset, length: 5 + len, depth: 0, jsonLength: len, json };
+  const rest = await st.r.peekUpTo(1);
+  if (rest > 0) st.fail("bytes follow the VMDESCRIPTION trailer");
 }

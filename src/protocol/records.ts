@@ -143,6 +143,8 @@ export interface RamRecord extends RecordBase {
   /** MEM_SIZE: total bytes and the block list. */
   total?: number;
   blocks?: RamBlockInfo[];
+  /** MEM_SIZE: the stream's target page size (the unit of every page record after it). */
+  pageSize?: number;
 }
 
 /** Kinds of block-migration record. */

@@ -4,7 +4,7 @@
  * was written, so a later ZERO over data really clears it.
  * @module
  */
-import * as fs from "node:fs";
+import { fileAccess, type RandomAccess, readPadded } from "../wire/random_access.ts";
 import { isAllZero } from "../wire/zero.ts";
 
 /** Granularity of the written-bitmap and of sparse skipping. */
@@ -15,11 +15,15 @@ const PEND_SIZE = 1 << 20;
 
 /** An image file being replayed into. */
 export class ImageTarget {
+  /** The file written now (a `.partial` until committed). */
   readonly path: string;
+  /** Where the file ends up (the same as `path` for in-place targets). */
+  readonly finalPath: string;
   readonly size: number;
   /** True when the file started as all holes (a new output), so unwritten units read as zero. */
   readonly fresh: boolean;
-  #fd: number;
+  #ra: RandomAccess;
+  #closed = false;
   #written: Uint8Array;
   #growable: boolean;
   #extent = 0;
@@ -28,27 +32,41 @@ export class ImageTarget {
   #pendPos = 0;
   #pendLen = 0;
 
-  private constructor(path: string, fd: number, size: number, fresh: boolean, growable: boolean) {
+  private constructor(
+    path: string,
+    finalPath: string,
+    ra: RandomAccess,
+    fresh: boolean,
+    growable: boolean,
+  ) {
+    const size = ra.size;
     this.path = path;
-    this.#fd = fd;
+    this.finalPath = finalPath;
+    this.#ra = ra;
     this.size = size;
     this.fresh = fresh;
     this.#growable = growable;
     this.#written = new Uint8Array(Math.ceil(Math.ceil(size / UNIT) / 8) + 1);
   }
 
-  /** Creates a new, sparse, all-zero image of `size` bytes (`growable`: size is a lower bound). */
-  static create(path: string, size: number, growable = false): ImageTarget {
-    const fd = fs.openSync(path, "w+");
-    fs.ftruncateSync(fd, size);
-    return new ImageTarget(path, fd, size, true, growable);
+  /**
+   * Creates a new, sparse, all-zero image of `size` bytes at `path` (`growable`: size is a lower
+   * bound), to be renamed to `finalPath` when the replay succeeds.
+   */
+  static create(path: string, size: number, growable = false, finalPath = path): ImageTarget {
+    const ra = fileAccess(path, { create: true });
+    try {
+      ra.truncate!(size);
+    } catch (e) {
+      ra.close();
+      throw e;
+    }
+    return new ImageTarget(path, finalPath, ra, true, growable);
   }
 
-  /** Opens an existing image for writing in place. */
-  static open(path: string): ImageTarget {
-    const fd = fs.openSync(path, "r+");
-    const size = fs.fstatSync(fd).size;
-    return new ImageTarget(path, fd, size, false, false);
+  /** Opens an existing image for writing (in place, or a copy that becomes `finalPath`). */
+  static open(path: string, finalPath = path): ImageTarget {
+    return new ImageTarget(path, finalPath, fileAccess(path, { write: true }), false, false);
   }
 
   /** Bytes up to which data has been written (for growable disks). */
@@ -71,10 +89,7 @@ export class ImageTarget {
   }
 
   #writeNow(buf: Uint8Array, pos: number) {
-    let done = 0;
-    while (done < buf.length) {
-      done += fs.writeSync(this.#fd, buf, done, buf.length - done, pos + done);
-    }
+    this.#ra.write!(buf, pos);
   }
 
   /** Queues a write; contiguous writes are merged and flushed in 1 MiB positional writes. */
@@ -149,21 +164,18 @@ export class ImageTarget {
   /** Reads `buf.length` bytes at `pos` (holes read as zero). */
   read(buf: Uint8Array, pos: number): void {
     this.flush();
-    let done = 0;
-    while (done < buf.length) {
-      const n = fs.readSync(this.#fd, buf, done, buf.length - done, pos + done);
-      if (n === 0) {
-        buf.fill(0, done);
-        return;
-      }
-      done += n;
-    }
+    readPadded(this.#ra, buf, pos);
   }
 
-  /** Sets the final size of a growable image, flushes and closes. */
+  /** Sets the final size of a growable image, flushes and closes (once). */
   close(): void {
-    this.flush();
-    if (this.#growable && this.#extent > this.size) fs.ftruncateSync(this.#fd, this.#extent);
-    fs.closeSync(this.#fd);
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.flush();
+      if (this.#growable && this.#extent > this.size) this.#ra.truncate!(this.#extent);
+    } finally {
+      this.#ra.close();
+    }
   }
 }

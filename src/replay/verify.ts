@@ -3,9 +3,10 @@
  * page, in constant memory; each difference names the record that last wrote the page.
  * @module
  */
-import * as fs from "node:fs";
 import { equalBytes } from "../wire/compare.ts";
-import { WRITER_KINDS } from "./engine.ts";
+import { fileAccess, readPadded } from "../wire/random_access.ts";
+import type { ReplayResult } from "./engine.ts";
+import type { WriterMap } from "./writers.ts";
 
 /** One differing page. */
 export interface PageDiff {
@@ -33,14 +34,20 @@ export function compareImages(
   actual: string,
   expected: string,
   pageSize: number,
-  writers?: Float64Array,
+  writers?: WriterMap,
   maxDiffs = 20,
 ): CompareResult {
-  const fa = fs.openSync(actual, "r");
-  const fe = fs.openSync(expected, "r");
+  const fa = fileAccess(actual);
+  let fe;
   try {
-    const actualSize = fs.fstatSync(fa).size;
-    const expectedSize = fs.fstatSync(fe).size;
+    fe = fileAccess(expected);
+  } catch (e) {
+    fa.close();
+    throw e;
+  }
+  try {
+    const actualSize = fa.size;
+    const expectedSize = fe.size;
     const size = Math.max(actualSize, expectedSize);
     const pages = Math.ceil(size / pageSize);
     const chunk = 256 * pageSize;
@@ -59,8 +66,8 @@ export function compareImages(
     };
     for (let pos = 0; pos < size; pos += chunk) {
       const n = Math.min(chunk, size - pos);
-      readFull(fa, a.subarray(0, n), pos);
-      readFull(fe, e.subarray(0, n), pos);
+      readPadded(fa, a.subarray(0, n), pos);
+      readPadded(fe, e.subarray(0, n), pos);
       for (let p = 0; p < n; p += pageSize) {
         const addr = pos + p;
         const end = Math.min(p + pageSize, n);
@@ -72,27 +79,40 @@ export function compareImages(
         }
         res.different++;
         if (res.diffs.length < maxDiffs) {
-          const w = writers?.[addr / pageSize];
-          res.diffs.push({
-            addr,
-            writer: w ? { offset: Math.floor(w / 8), kind: WRITER_KINDS[w % 8] } : undefined,
-          });
+          res.diffs.push({ addr, writer: writers?.get(addr / pageSize) });
         }
       }
     }
     return res;
   } finally {
-    fs.closeSync(fa);
-    fs.closeSync(fe);
+    fa.close();
+    fe.close();
   }
 }
 
-function readFull(fd: number, buf: Uint8Array, pos: number) {
-  let done = 0;
-  while (done < buf.length) {
-    const n = fs.readSync(fd, buf, done, buf.length - done, pos + done);
-    if (n === 0) break;
-    done += n;
+/**
+ * Compares every `expect` image (by RAM block or disk name) with the replayed one. Throws an
+ * Error naming the image when a name is unknown or a file cannot be read.
+ */
+export function verifyImages(
+  result: ReplayResult,
+  expect: Map<string, string>,
+): CompareResult[] {
+  const out: CompareResult[] = [];
+  for (const [name, file] of expect) {
+    const s = result.ram.find((x) => x.name === name) ?? result.disks.find((x) => x.name === name);
+    if (!s) {
+      const have = [...result.ram, ...result.disks].map((x) => x.name).join(", ") || "none";
+      throw new Error(
+        `--expect ${name}: the stream has no RAM block or disk of that name (it has: ${have})`,
+      );
+    }
+    const writers = result.writers.get(name) ?? result.writers.get(`disk:${name}`);
+    try {
+      out.push(compareImages(name, s.path, file, result.pageSize, writers));
+    } catch (e) {
+      throw new Error(`--expect ${name}=${file}: ${(e as Error).message}`);
+    }
   }
-  buf.fill(0, done);
+  return out;
 }

@@ -62,6 +62,39 @@ export class ByteReader {
     return this.#base + this.#start;
   }
 
+  /**
+   * The buffer itself, for batch parsers: unread bytes are `raw[start, end)`, and `raw[i]` is at
+   * absolute offset `base + i`. Valid until the next fill; consume with {@link advanceTo}.
+   */
+  get raw(): Uint8Array {
+    return this.#buf;
+  }
+
+  /** A DataView over {@link raw}. */
+  get rawView(): DataView {
+    return this.#view;
+  }
+
+  /** Index in {@link raw} of the next unread byte. */
+  get start(): number {
+    return this.#start;
+  }
+
+  /** Index in {@link raw} one past the last buffered byte. */
+  get end(): number {
+    return this.#end;
+  }
+
+  /** Absolute offset of `raw[0]`. */
+  get base(): number {
+    return this.#base;
+  }
+
+  /** Consumes up to index `i` of {@link raw} (buffered bytes only). */
+  advanceTo(i: number): void {
+    this.#start = i;
+  }
+
   /** Bytes buffered and not yet consumed. */
   get buffered(): number {
     return this.#end - this.#start;

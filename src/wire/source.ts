@@ -1,10 +1,10 @@
 /**
- * Byte sources: the places a migration stream can be pulled from (a file, a pipe, a socket).
- *
- * A source only moves bytes; framing and buffering live in {@link ByteReader}.
+ * Byte sources: the places a migration stream is pulled from in order (a file, a pipe, a socket,
+ * a decompressor, bytes in memory). A source only moves bytes; framing and buffering live in
+ * {@link ByteReader}. Seekable sources also expose their {@link RandomAccess}.
  * @module
  */
-import * as fs from "node:fs";
+import { bytesAccess, fileAccess, type RandomAccess } from "./random_access.ts";
 
 /** Something bytes can be pulled from, in order. */
 export interface ByteSource {
@@ -12,8 +12,8 @@ export interface ByteSource {
   read(buf: Uint8Array): Promise<number | null>;
   /** Moves forward `n` bytes without delivering them (seekable sources implement it). */
   skip?(n: number): Promise<void>;
-  /** Reads at an absolute position without moving the sequential cursor (seekable only). */
-  readAt?(buf: Uint8Array, position: number): Promise<number>;
+  /** Positional access to the same bytes (seekable sources only). */
+  random?: RandomAccess;
   /** Total size in bytes when known (regular files). */
   size?: number;
   /** Releases the underlying handle. */
@@ -48,73 +48,38 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
 }
 
 /**
- * A seekable source over a regular file: sequential reads are synchronous positional reads
- * (page-cache hits cost no thread hop or promise), skips just move the cursor (holes are never
- * read), and `readAt` reads anywhere without disturbing the cursor.
+ * A sequential, seekable source over random access: reads are positional reads at a cursor
+ * (on files, page-cache hits cost no thread hop), skips just move the cursor (holes are never
+ * read), and `random` reads anywhere without disturbing it.
  */
-export function fileSource(file: Deno.FsFile, size: number, path?: string): ByteSource {
+export function randomSource(ra: RandomAccess): ByteSource {
   let cursor = 0;
-  const fd = path ? fs.openSync(path, "r") : -1;
-  const pread = async (buf: Uint8Array, position: number): Promise<number> => {
-    if (fd >= 0) return fs.readSync(fd, buf, 0, buf.length, position);
-    await file.seek(position, Deno.SeekMode.Start);
-    return (await file.read(buf)) ?? 0;
-  };
   return {
-    size,
-    async read(buf: Uint8Array): Promise<number | null> {
-      const n = await pread(buf, cursor);
-      if (n === 0) return buf.length === 0 ? 0 : null;
+    size: ra.size,
+    random: ra,
+    read(buf: Uint8Array): Promise<number | null> {
+      if (buf.length === 0) return Promise.resolve(0);
+      const n = ra.read(buf, cursor);
+      if (n === 0) return Promise.resolve(null);
       cursor += n;
-      return n;
+      return Promise.resolve(n);
     },
     skip(n: number): Promise<void> {
       cursor += n;
       return Promise.resolve();
     },
-    async readAt(buf: Uint8Array, position: number): Promise<number> {
-      let got = 0;
-      while (got < buf.length) {
-        const n = await pread(buf.subarray(got), position + got);
-        if (n === 0) break;
-        got += n;
-      }
-      return got;
-    },
     close() {
-      try {
-        file.close();
-      } catch { /* already closed */ }
-      if (fd >= 0) {
-        try {
-          fs.closeSync(fd);
-        } catch { /* already closed */ }
-      }
+      ra.close();
     },
   };
 }
 
+/** A seekable source over a regular file. */
+export function fileSource(path: string): ByteSource {
+  return randomSource(fileAccess(path));
+}
+
 /** A source over bytes already in memory (tests, nested payloads). */
 export function bytesSource(bytes: Uint8Array): ByteSource {
-  let at = 0;
-  return {
-    size: bytes.length,
-    read(buf: Uint8Array): Promise<number | null> {
-      if (at >= bytes.length) return Promise.resolve(null);
-      const n = Math.min(buf.length, bytes.length - at);
-      buf.set(bytes.subarray(at, at + n));
-      at += n;
-      return Promise.resolve(n);
-    },
-    skip(n: number): Promise<void> {
-      at += n;
-      return Promise.resolve();
-    },
-    readAt(buf: Uint8Array, position: number): Promise<number> {
-      const n = Math.max(0, Math.min(buf.length, bytes.length - position));
-      buf.set(bytes.subarray(position, position + n));
-      return Promise.resolve(n);
-    },
-    close() {},
-  };
+  return randomSource(bytesAccess(bytes));
 }

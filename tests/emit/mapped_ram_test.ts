@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { captureFile, CAPTURES_DIR, runCli, sha256File, summarize } from "../_helpers.ts";
-import { bytesImage } from "../../src/emit/emitter.ts";
+import { bytesAccess } from "../../src/wire/random_access.ts";
 import { emitMappedRam } from "../../src/emit/mapped_ram.ts";
 import { runReplay } from "../../src/commands/replay.ts";
 import { memoryOut } from "../../src/commands/io.ts";
@@ -92,9 +92,9 @@ Deno.test("emit --mapped-ram: QEMU's layout rules, and a round trip with stale s
   r1[69 * PAGE + 7] = 0x99; // the last page ends non-zero
   const rom = ramImage(3, 4);
   const st = await emitMappedRam(
-    [{ name: "pc.ram", image: bytesImage(r0), rounds: [bytesImage(r1)] }, {
+    [{ name: "pc.ram", image: bytesAccess(r0), rounds: [bytesAccess(r1)] }, {
       name: "pc.rom",
-      image: bytesImage(rom),
+      image: bytesAccess(rom),
     }],
     `${dir}/m.mig`,
   );
@@ -135,7 +135,7 @@ Deno.test("mapped-ram bitmap edge cases: padding bits are ignored and reported; 
   const dir = await Deno.makeTempDir();
   const img = ramImage(66, 5);
   img.fill(1, 65 * PAGE, 66 * PAGE);
-  await emitMappedRam([{ name: "pc.ram", image: bytesImage(img) }], `${dir}/m.mig`);
+  await emitMappedRam([{ name: "pc.ram", image: bytesAccess(img) }], `${dir}/m.mig`);
   const bytes = await Deno.readFile(`${dir}/m.mig`);
   const { summary } = await summarize(`${dir}/m.mig`);
   const m = summary.ram.blocks[0].mappedRam!;

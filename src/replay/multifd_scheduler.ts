@@ -1,0 +1,105 @@
+/**
+ * Multifd channels replayed with the main stream, in the order a destination applies them:
+ * each channel's packets up to its next SYNC packet at every RAM EOS (QEMU 7.2), or, once the
+ * main stream has shown one, at every MULTIFD_FLUSH (8.1+); whatever remains at the end.
+ * Channels are parsed lazily, once the main stream has told the page size.
+ * @module
+ */
+import { type MultifdInit, type MultifdPacket, parseMultifdChannel } from "../parse/multifd.ts";
+import { printable } from "../protocol/errors.ts";
+import { RAM_CODE } from "../protocol/ram_batch.ts";
+import type { ByteReader } from "../wire/reader.ts";
+import { ReplayError } from "./errors.ts";
+import type { RamApplier } from "./ram_applier.ts";
+import { WRITER } from "./writers.ts";
+
+/** A multifd channel capture to replay. */
+export interface ChannelInput {
+  name: string;
+  reader: ByteReader;
+}
+
+interface Channel {
+  name: string;
+  reader: ByteReader;
+  packets?: AsyncIterator<MultifdInit | MultifdPacket>;
+}
+
+/** Applies channel packets at the main stream's synchronisation points. */
+export class MultifdScheduler {
+  readonly #channels: Channel[];
+  readonly #ram: RamApplier;
+  #flushSeen = false;
+  #uuid?: string;
+
+  constructor(channels: ChannelInput[], ram: RamApplier) {
+    this.#channels = channels.map((c) => ({ ...c }));
+    this.#ram = ram;
+  }
+
+  /** The main stream reached an EOS or MULTIFD_FLUSH record (its kind code). */
+  async atSync(code: number): Promise<void> {
+    if (this.#channels.length === 0) return;
+    if (code === RAM_CODE.MULTIFD_FLUSH) this.#flushSeen = true;
+    else if (this.#flushSeen) return;
+    await this.#drain(true);
+  }
+
+  /** The main stream ended: applies what remains. */
+  async finish(): Promise<void> {
+    await this.#drain(false);
+  }
+
+  async #drain(untilSync: boolean) {
+    for (const ch of this.#channels) {
+      ch.packets ??= parseMultifdChannel(ch.reader, ch.name, {
+        pageSize: this.#ram.pageSize || undefined,
+      });
+      for (;;) {
+        const it = await ch.packets.next();
+        if (it.done) break;
+        const p = it.value;
+        if (p.kind === "init") this.#init(ch, p);
+        else this.#packet(ch, p);
+        if (p.kind === "packet" && p.sync && untilSync) break;
+      }
+    }
+  }
+
+  #init(ch: Channel, p: MultifdInit) {
+    this.#uuid ??= p.uuid;
+    if (p.uuid !== this.#uuid) {
+      throw new ReplayError(
+        0,
+        `multifd channel ${printable(ch.name)} has UUID ${p.uuid}, another channel ${this.#uuid}`,
+      );
+    }
+  }
+
+  #packet(ch: Channel, p: MultifdPacket) {
+    if (p.normalPages + p.zeroPages === 0) return;
+    const s = this.#ram.slots.get(p.block);
+    const where = `multifd channel ${printable(ch.name)}`;
+    if (!s) throw new ReplayError(p.offset, `${where}: unknown RAM block '${printable(p.block)}'`);
+    const ps = this.#ram.pageSize;
+    for (let i = 0; i < p.offsets.length; i++) {
+      const addr = p.offsets[i];
+      if (addr % ps || addr + ps > s.target.size) {
+        throw new ReplayError(
+          p.offset,
+          `${where}: illegal offset 0x${addr.toString(16)} in '${printable(p.block)}'`,
+        );
+      }
+      const u = addr / ps;
+      if (i < p.normalPages) {
+        s.target.write(p.data.subarray(i * ps, (i + 1) * ps), addr);
+        s.stats.page++;
+        s.wrote(u, u + 1, p.offset, WRITER.MULTIFD_PAGE, true);
+      } else {
+        s.target.zero(addr, ps);
+        s.stats.zero++;
+        s.wrote(u, u + 1, p.offset, WRITER.MULTIFD_ZERO, false);
+      }
+    }
+  }
+}

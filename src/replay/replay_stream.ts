@@ -1,0 +1,52 @@
+/**
+ * replay as a library call: parse an opened input and apply it to images in a directory (or
+ * in place), committing the outputs only when the whole stream applied.
+ * @module
+ */
+import type { OpenedInput } from "../parse/input.ts";
+import { type ParseOptions, parseStreamItems } from "../parse/stream.ts";
+import { replayItems, type ReplayOptions, type ReplayResult } from "./engine.ts";
+import { type DirectoryTargetOptions, DirectoryTargets } from "./targets.ts";
+
+/** Options of {@link replayStream}. */
+export interface ReplayStreamOptions extends Omit<ReplayOptions, "input"> {
+  /** Where the images go, and which base images to start from. */
+  targets: DirectoryTargetOptions;
+  /** How to parse the stream (vmdesc, page size, …). */
+  parse?: ParseOptions;
+}
+
+/**
+ * Replays `input` into images; on any error the partial outputs are removed and the error is
+ * thrown (StreamError for malformed input, ReplayError where a destination would fail).
+ *
+ * @example
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { replayStream } from "./replay_stream.ts";
+ * const dir = await Deno.makeTempDir();
+ * const input = await openInput("samples/small-xbzrle.mig");
+ * const result = await replayStream(input, { targets: { dir }, parse: { vmdesc: input.vmdesc } });
+ * input.close();
+ * if (result.ram[0].page === 0) throw new Error("pages were replayed");
+ * await Deno.remove(dir, { recursive: true });
+ * ```
+ */
+export async function replayStream(
+  input: OpenedInput,
+  opts: ReplayStreamOptions,
+): Promise<ReplayResult> {
+  const targets = new DirectoryTargets(opts.targets);
+  try {
+    const items = parseStreamItems(input.reader, opts.parse);
+    const result = await replayItems(items, targets, {
+      ...opts,
+      input: input.reader.source.random,
+    });
+    targets.commit();
+    return result;
+  } catch (e) {
+    targets.abort();
+    throw e;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Where a replay writes: one image per RAM block and per block-migration device, in an output
+ * directory (as `.partial` files renamed only when the whole stream applied) or in place in the
+ * user's base images. Names are made path-safe (names.ts).
+ * @module
+ */
+import * as fs from "node:fs";
+import { join } from "node:path";
+import { printable } from "../protocol/errors.ts";
+import type { RamBlockInfo } from "../protocol/records.ts";
+import { diskFileName, ramFileName } from "./names.ts";
+import { ImageTarget } from "./target.ts";
+
+/** A target that cannot be opened (the replay stops with this message). */
+export class TargetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TargetError";
+  }
+}
+
+/** Opens images for the engine as the stream names blocks and devices. */
+export interface ReplayTargets {
+  /** Opens the image for a RAM block announced by MEM_SIZE. */
+  openRam(block: RamBlockInfo): ImageTarget;
+  /** Opens the image for a block-migration device on its first chunk. */
+  openDisk(device: string): ImageTarget;
+}
+
+/** How {@link DirectoryTargets} places images. */
+export interface DirectoryTargetOptions {
+  /** Output directory (must exist). */
+  dir: string;
+  /** Base images of RAM blocks, by block name (the destination's memory before the load). */
+  ram?: Map<string, string>;
+  /** Base images of disks, by device name (incremental block migration). */
+  disks?: Map<string, string>;
+  /** Sizes of disks without a base image (otherwise: the end of the last chunk). */
+  diskSizes?: Map<string, number>;
+  /** Write into the base images themselves. */
+  inPlace?: boolean;
+}
+
+/** Images in an output directory, written as `.partial` and committed all at once. */
+export class DirectoryTargets implements ReplayTargets {
+  readonly #o: DirectoryTargetOptions;
+  readonly #used = new Set<string>();
+  readonly opened: ImageTarget[] = [];
+
+  constructor(opts: DirectoryTargetOptions) {
+    this.#o = opts;
+  }
+
+  openRam(b: RamBlockInfo): ImageTarget {
+    return this.#place(ramFileName(b.name), b.name, this.#o.ram?.get(b.name), b.size);
+  }
+
+  openDisk(device: string): ImageTarget {
+    return this.#place(diskFileName(device), device, this.#o.disks?.get(device), undefined);
+  }
+
+  #place(file: string, name: string, base: string | undefined, size: number | undefined) {
+    if (this.#used.has(file)) {
+      throw new TargetError(`two targets map to the same file name '${file}'`);
+    }
+    this.#used.add(file);
+    const final = join(this.#o.dir, file);
+    const t = this.#open(final, name, base, size);
+    this.opened.push(t);
+    return t;
+  }
+
+  #open(final: string, name: string, base: string | undefined, size: number | undefined) {
+    const mismatch = (have: number) =>
+      new TargetError(
+        `${printable(name)}: image ${base} is ${have} bytes, the stream says ${size}`,
+      );
+    if (base && this.#o.inPlace) {
+      const t = ImageTarget.open(base);
+      if (size !== undefined && t.size !== size) {
+        t.close();
+        throw mismatch(t.size);
+      }
+      return t;
+    }
+    const partial = `${final}.partial`;
+    if (base) {
+      const baseSize = fs.statSync(base).size;
+      if (size !== undefined && baseSize !== size) throw mismatch(baseSize);
+      fs.copyFileSync(base, partial);
+      return ImageTarget.open(partial, final);
+    }
+    const known = size ?? this.#o.diskSizes?.get(name);
+    return ImageTarget.create(partial, known ?? 0, known === undefined, final);
+  }
+
+  /** Closes every image and renames the partial files to their final names. */
+  commit(): void {
+    this.close();
+    for (const t of this.opened) if (t.path !== t.finalPath) fs.renameSync(t.path, t.finalPath);
+  }
+
+  /** Closes every image and removes the partial files (in-place images keep what was written). */
+  abort(): void {
+    this.close();
+    for (const t of this.opened) if (t.path !== t.finalPath) fs.rmSync(t.path, { force: true });
+  }
+
+  /** Closes every image (idempotent). */
+  close(): void {
+    for (const t of this.opened) t.close();
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * Random access: one interface for every byte container read or written at positions — input
+ * files (trailer, mapped-ram bitmaps and slots), RAM and disk images, emit templates, and bytes
+ * in memory. Positional I/O is synchronous: on regular files it is a page-cache copy, cheaper
+ * than a promise.
+ * @module
+ */
+import * as fs from "node:fs";
+
+/** Bytes addressed by position. */
+export interface RandomAccess {
+  /** Current size in bytes. */
+  readonly size: number;
+  /** Reads up to `buf.length` bytes at `position`; returns the count (0 at or past the end). */
+  read(buf: Uint8Array, position: number): number;
+  /** Writes all of `buf` at `position` (writable containers only). */
+  write?(buf: Uint8Array, position: number): void;
+  /** Sets the size (writable containers only). */
+  truncate?(size: number): void;
+  /** Releases the handle; further calls are errors. */
+  close(): void;
+}
+
+/**
+ * Reads until `buf` is full or the container ends; returns the bytes read.
+ *
+ * @example
+ * ```ts
+ * import { bytesAccess, readFully } from "./random_access.ts";
+ * const n = readFully(bytesAccess(new Uint8Array([1, 2, 3])), new Uint8Array(8), 1);
+ * if (n !== 2) throw new Error("two bytes remain after position 1");
+ * ```
+ */
+export function readFully(ra: RandomAccess, buf: Uint8Array, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = ra.read(buf.subarray(got), position + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** Fills `buf` from `position`; bytes past the end read as zero (images: holes and tails). */
+export function readPadded(ra: RandomAccess, buf: Uint8Array, position: number): void {
+  const got = position < ra.size ? readFully(ra, buf, position) : 0;
+  if (got < buf.length) buf.fill(0, got);
+}
+
+/** Options of {@link fileAccess}. */
+export interface FileAccessOptions {
+  /** Open for writing too. */
+  write?: boolean;
+  /** Create (or truncate) the file, writable. */
+  create?: boolean;
+}
+
+/** A file addressed by position (node:fs positional I/O on one descriptor). */
+export function fileAccess(path: string, opts: FileAccessOptions = {}): RandomAccess & {
+  readonly fd: number;
+} {
+  const fd = fs.openSync(path, opts.create ? "w+" : opts.write ? "r+" : "r");
+  let size: number;
+  try {
+    size = fs.fstatSync(fd).size;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return {
+    fd,
+    get size() {
+      return size;
+    },
+    read(buf: Uint8Array, position: number): number {
+      if (buf.length === 0) return 0;
+      return fs.readSync(fd, buf, 0, buf.length, position);
+    },
+    write(buf: Uint8Array, position: number): void {
+      let done = 0;
+      while (done < buf.length) {
+        done += fs.writeSync(fd, buf, done, buf.length - done, position + done);
+      }
+      if (position + buf.length > size) size = position + buf.length;
+    },
+    truncate(n: number): void {
+      fs.ftruncateSync(fd, n);
+      size = n;
+    },
+    close(): void {
+      fs.closeSync(fd);
+    },
+  };
+}
+
+/**
+ * Bytes in memory addressed by position (tests, templates held in memory, nested payloads).
+ *
+ * @example
+ * ```ts
+ * import { bytesAccess } from "./random_access.ts";
+ * const ra = bytesAccess(new Uint8Array([0x51, 0x45, 0x56, 0x4d]));
+ * const b = new Uint8Array(2);
+ * ra.read(b, 2);
+ * if (b[0] !== 0x56) throw new Error("positional read");
+ * ```
+ */
+export function bytesAccess(bytes: Uint8Array): RandomAccess {
+  return {
+    size: bytes.length,
+    read(buf: Uint8Array, position: number): number {
+      const n = Math.max(0, Math.min(buf.length, bytes.length - position));
+      if (n > 0) buf.set(bytes.subarray(position, position + n));
+      return n;
+    },
+    close() {},
+  };
+}
