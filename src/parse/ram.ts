@@ -198,6 +198,8 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
   const limit = st.limit - base;
   const mask = st.pageSize - 1;
   const cap = batch.code.length;
+  const blocks = st.info.blocks;
+  const mapped = st.mappedRam;
   let n = batch.count;
   let p = r.start;
   let blk = st.lastBlock;
@@ -228,7 +230,9 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
         blk = namedBlock(st, buf, p, end, code, offset);
         q = p + 9 + buf[p + 8];
       }
-      checkPlacement(st, code, offset, blk, addr);
+      if (blk < 0 || addr >= blocks[blk].size || mapped) {
+        checkPlacement(st, code, offset, blk, addr);
+      }
       const hdr = KIND_HEADER[code];
       if (end - q < hdr) return q + hdr - p;
       const len = code === RAM_CODE.PAGE

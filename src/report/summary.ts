@@ -4,7 +4,8 @@
  * (from the per-record API) are counted the same way.
  * @module
  */
-import { RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
+import { newRamBatch, RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
+import { initialStreamInfo } from "../protocol/stream_info.ts";
 import type {
   BlockRecord,
   CommandRecord,
@@ -22,7 +23,14 @@ import {
 
 export * from "./summary_types.ts";
 
-const KIND_CODE: Record<string, number> = { zero: 1, page: 2, xbzrle: 3, compressed: 4 };
+const KIND_CODE: Record<string, number> = {
+  zero: 1,
+  page: 2,
+  xbzrle: 3,
+  compressed: 4,
+  eos: 5,
+  multifd_flush: 6,
+};
 
 /** The words after a command in the timeline and the command list. */
 export function commandDetail(rec: CommandRecord): string | undefined {
@@ -54,7 +62,8 @@ type RowStart = Omit<
 export class Summarizer {
   readonly summary: Summary = emptySummary();
   readonly timeline: TimelineRow[] = [];
-  #blocks = new Map<string, RamBlockSummary>();
+  /** Block summaries' indexes by name (= the stream's block table order). */
+  #blockIndex = new Map<string, number>();
   #row?: TimelineRow;
   #pass?: PassSummary;
   #keepTimeline: boolean;
@@ -84,7 +93,7 @@ export class Summarizer {
   }
 
   #blockInfo(b: RamBlockInfo) {
-    if (this.#blocks.has(b.name)) return;
+    if (this.#blockIndex.has(b.name)) return;
     const s: RamBlockSummary = {
       name: b.name,
       size: b.size,
@@ -101,90 +110,120 @@ export class Summarizer {
         pagesOffset: m.pagesOffset,
       };
     }
-    this.#blocks.set(b.name, s);
+    this.#blockIndex.set(b.name, this.summary.ram.blocks.length);
     this.summary.ram.blocks.push(s);
   }
 
-  /** Counts one page record: kind code, block summary, pass, wire length, payload, fill. */
-  #page(
-    code: number,
-    blk: RamBlockSummary | undefined,
-    passIndex: number,
-    offset: number,
-    length: number,
-    dataLength: number,
-    fill: number,
-  ) {
-    const r = this.summary.ram;
-    const row = this.#row;
-    let pass = this.#pass;
-    if (!pass || pass.index !== passIndex) {
-      pass = {
-        index: passIndex,
-        pages: 0,
-        bytes: 0,
-        page: 0,
-        zero: 0,
-        xbzrle: 0,
-        compressed: 0,
-        offset,
-      };
-      this.#pass = pass;
-      this.summary.passes.push(pass);
-    }
-    pass.pages++;
-    pass.bytes += length;
-    r.totalBytes += length;
-    if (code === RAM_CODE.PAGE) {
-      r.page++;
-      pass.page++;
-      if (blk) blk.page++;
-      if (row) row.page++;
-    } else if (code === RAM_CODE.ZERO) {
-      r.zero++;
-      pass.zero++;
-      if (fill !== 0) r.zeroNonZeroFill++;
-      if (blk) blk.zero++;
-      if (row) row.zero++;
-    } else if (code === RAM_CODE.XBZRLE) {
-      r.xbzrle++;
-      pass.xbzrle++;
-      r.xbzrleBytes += dataLength;
-      r.xbzrleRecordBytes += length;
-      if (blk) blk.xbzrle++;
-      if (row) row.xbzrle++;
-    } else {
-      r.compressed++;
-      pass.compressed++;
-      if (blk) blk.compressed++;
-      if (row) row.compressed++;
-    }
+  #pc = new Float64Array(8);
+  #k = new Float64Array(8);
+  #bc = new Float64Array(0);
+  #one?: RamBatch;
+
+  #newPass(index: number, offset: number): PassSummary {
+    const pass = { index, pages: 0, bytes: 0, page: 0, zero: 0, xbzrle: 0, compressed: 0, offset };
+    this.#pass = pass;
+    this.summary.passes.push(pass);
+    return pass;
   }
 
-  /** Adds a batch of RAM records. */
+  /** Adds per-kind counts `c` (indexed by RAM_CODE) to a pass, row or block summary. */
+  #addKinds(
+    to: { page: number; zero: number; xbzrle: number; compressed: number },
+    c: Float64Array,
+    at = 0,
+  ) {
+    to.zero += c[at + RAM_CODE.ZERO];
+    to.page += c[at + RAM_CODE.PAGE];
+    to.xbzrle += c[at + RAM_CODE.XBZRLE];
+    to.compressed += c[at + RAM_CODE.COMPRESSED];
+  }
+
+  /** Adds a batch of RAM records: counted per kind and block in one tight pass. */
   addBatch(b: RamBatch): void {
     const r = this.summary.ram;
-    const blocks = r.blocks;
+    const k = this.#k.fill(0);
+    const pc = this.#pc.fill(0);
+    const nBlocks = r.blocks.length;
+    if (this.#bc.length < nBlocks * 8) this.#bc = new Float64Array(nBlocks * 8);
+    const bc = this.#bc;
+    let pass = this.#pass;
+    let passBytes = 0;
+    let lo = nBlocks;
+    let hi = -1;
+    let named = 0;
+    let nonZeroFill = 0;
+    let xbBytes = 0;
+    let xbRecordBytes = 0;
+    let bytes = 0;
     for (let i = 0; i < b.count; i++) {
       const code = b.code[i];
-      if (code === RAM_CODE.EOS) r.eos++;
-      else if (code === RAM_CODE.MULTIFD_FLUSH) r.multifdFlush++;
-      else {
-        if (b.flags[i] & 0x20) r.continueHeaders++;
-        else r.namedHeaders++;
-        this.#page(
-          code,
-          blocks[b.block[i]],
-          b.pass[i],
-          b.offset[i],
-          b.length[i],
-          b.dataLength[i],
-          b.fill[i],
-        );
+      k[code]++;
+      if (code >= RAM_CODE.EOS) continue;
+      const len = b.length[i];
+      if (pass === undefined || b.pass[i] !== pass.index) {
+        if (pass) this.#addPass(pass, pc, passBytes);
+        pass = this.#newPass(b.pass[i], b.offset[i]);
+        passBytes = 0;
+      }
+      pc[code]++;
+      passBytes += len;
+      bytes += len;
+      const blk = b.block[i];
+      if (blk < nBlocks) {
+        bc[blk * 8 + code]++;
+        if (blk < lo) lo = blk;
+        if (blk > hi) hi = blk;
+      }
+      if ((b.flags[i] & 0x20) === 0) named++;
+      if (code === RAM_CODE.ZERO) {
+        if (b.fill[i] !== 0) nonZeroFill++;
+      } else if (code === RAM_CODE.XBZRLE) {
+        xbBytes += b.dataLength[i];
+        xbRecordBytes += len;
       }
     }
+    if (pass) this.#addPass(pass, pc, passBytes);
+    this.#addKinds(r, k);
+    if (this.#row) this.#addKinds(this.#row, k);
+    for (let blk = lo; blk <= hi; blk++) {
+      this.#addKinds(r.blocks[blk], bc, blk * 8);
+      bc.fill(0, blk * 8, blk * 8 + 8);
+    }
+    const pages = k[1] + k[2] + k[3] + k[4];
+    r.eos += k[RAM_CODE.EOS];
+    r.multifdFlush += k[RAM_CODE.MULTIFD_FLUSH];
+    r.namedHeaders += named;
+    r.continueHeaders += pages - named;
+    r.zeroNonZeroFill += nonZeroFill;
+    r.xbzrleBytes += xbBytes;
+    r.xbzrleRecordBytes += xbRecordBytes;
+    r.totalBytes += bytes;
     if (b.count) this.#extendTo(b.offset[b.count - 1] + b.length[b.count - 1]);
     this.summary.stream.pageSize = b.info.pageSize;
+  }
+
+  #addPass(pass: PassSummary, pc: Float64Array, bytes: number) {
+    this.#addKinds(pass, pc);
+    pass.pages += pc[1] + pc[2] + pc[3] + pc[4];
+    pass.bytes += bytes;
+    pc.fill(0);
+  }
+
+  /** A page record object counted as a batch of one (one counting path for both APIs). */
+  #ramRecord(rec: RamRecord) {
+    const one = this.#one ??= newRamBatch(initialStreamInfo(this.summary.stream.pageSize), 1);
+    one.info.pageSize = this.summary.stream.pageSize;
+    one.count = 1;
+    one.code[0] = KIND_CODE[rec.type];
+    one.flags[0] = rec.flags;
+    one.offset[0] = rec.offset;
+    one.length[0] = rec.length;
+    one.block[0] = this.#blockIndex.get(rec.block) ?? 0x7fffffff;
+    one.dataAt[0] = 0;
+    one.pass[0] = rec.pass;
+    one.fill[0] = rec.fill ?? 0;
+    one.dataLength[0] = rec.dataLength;
+    this.addBatch(one);
   }
 
   #ram(rec: RamRecord) {
@@ -193,22 +232,7 @@ export class Summarizer {
       r.memSize++;
       for (const b of rec.blocks!) this.#blockInfo(b);
       if (rec.pageSize) this.summary.stream.pageSize = rec.pageSize;
-    } else if (rec.type === "eos") r.eos++;
-    else if (rec.type === "multifd_flush") r.multifdFlush++;
-    else {
-      if (rec.cont) r.continueHeaders++;
-      else r.namedHeaders++;
-      const blk = this.#blocks.get(rec.block);
-      this.#page(
-        KIND_CODE[rec.type],
-        blk,
-        rec.pass,
-        rec.offset,
-        rec.length,
-        rec.dataLength,
-        rec.fill ?? 0,
-      );
-    }
+    } else this.#ramRecord(rec);
   }
 
   #block(rec: BlockRecord) {

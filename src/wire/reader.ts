@@ -40,6 +40,8 @@ export class ByteReader {
   #base: number;
   #eof = false;
   #maxBuffer: number;
+  /** The buffer is the caller's bytes (see {@link ByteReader.ofBytes}): never refilled or moved. */
+  #fixed = false;
 
   constructor(
     src: ByteSource,
@@ -50,6 +52,26 @@ export class ByteReader {
     this.#view = new DataView(this.#buf.buffer);
     this.#base = opts.baseOffset ?? 0;
     this.#maxBuffer = opts.maxBuffer ?? MAX_BUFFER;
+  }
+
+  /**
+   * A reader over bytes already in memory, without copying them: the bytes are the buffer.
+   *
+   * @example
+   * ```ts
+   * import { ByteReader } from "./reader.ts";
+   * const r = ByteReader.ofBytes(new Uint8Array([0x51, 0x45, 0x56, 0x4d]));
+   * if (r.be32() !== 0x5145564d) throw new Error("QEVM");
+   * ```
+   */
+  static ofBytes(bytes: Uint8Array): ByteReader {
+    const r = new ByteReader({ read: () => Promise.resolve(null), close() {} }, { chunk: 0 });
+    r.#buf = bytes;
+    r.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    r.#end = bytes.length;
+    r.#eof = true;
+    r.#fixed = true;
+    return r;
   }
 
   /** The underlying source. */
@@ -108,6 +130,7 @@ export class ByteReader {
   /** Buffers at least `n` bytes, or throws {@link EndOfStreamError}. */
   async fill(n: number): Promise<void> {
     if (this.#end - this.#start >= n) return;
+    if (this.#fixed) throw new EndOfStreamError(this.pos, n, this.#end - this.#start);
     if (n > this.#maxBuffer) throw new BufferLimitError(this.pos, n, this.#maxBuffer);
     if (
       this.#buf.length - this.#start < n || this.#buf.length - this.#end < (this.#buf.length >> 2)
