@@ -63,6 +63,14 @@ export function statsJson(s: EmitStats, cacheSize?: number): Record<string, unkn
   };
 }
 
+/** Writes whole buffers to `f` (a file or stdout). */
+function writerSink(f: { write(b: Uint8Array): Promise<number> }) {
+  return async (b: Uint8Array) => {
+    let done = 0;
+    while (done < b.length) done += await f.write(b.subarray(done));
+  };
+}
+
 /** Runs `emit`; the stream goes to `opts.output` (a file, or stdout for "-"). */
 export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promise<CommandResult> {
   const closers: (() => void)[] = [];
@@ -107,20 +115,8 @@ export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promis
       }
       return { code: 0 };
     }
-    let sink: (b: Uint8Array) => Promise<void>;
-    if (tmp) {
-      out = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      const f = out;
-      sink = async (b) => {
-        let done = 0;
-        while (done < b.length) done += await f.write(b.subarray(done));
-      };
-    } else {
-      sink = async (b) => {
-        let done = 0;
-        while (done < b.length) done += await Deno.stdout.write(b.subarray(done));
-      };
-    }
+    if (tmp) out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    const sink = writerSink(out ?? Deno.stdout);
     const stats = await emitStream(ram, disks, sink, {
       machine: opts.machine,
       footers: opts.footers,

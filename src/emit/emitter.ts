@@ -6,76 +6,20 @@
  * Output is written incrementally; memory does not grow with image size.
  * @module
  */
-import { BLK_CHUNK_SIZE, BLK_SECTOR_SIZE, DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
+import { DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
 import { type ByteSink, ByteWriter } from "../wire/writer.ts";
-import { type RandomAccess, readPadded } from "../wire/random_access.ts";
+import { readPadded } from "../wire/random_access.ts";
 import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
 import { PageCache } from "../xbzrle/cache.ts";
 import { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "../xbzrle/encode.ts";
 import * as F from "./frame.ts";
+import type { EmitDisk, EmitOptions, EmitRamBlock, EmitStats, ImageSource } from "./types.ts";
+import { emitDisks } from "./block.ts";
 import type { Template } from "./template.ts";
 
-/** Image content to emit from: any random-access container (a file, bytes in memory). */
-export type ImageSource = RandomAccess;
-
-/** A RAM block to emit: its initial image and, per later round, its image then (or none: unchanged). */
-export interface EmitRamBlock {
-  name: string;
-  image: ImageSource;
-  rounds?: (ImageSource | undefined)[];
-}
-
-/** A disk for block migration. */
-export interface EmitDisk {
-  name: string;
-  image: ImageSource;
-}
-
-/** How to emit. */
-export interface EmitOptions {
-  /** Machine type for the configuration section (ignored with a template). */
-  machine?: string;
-  /** Write section footers (default true; a template decides). */
-  footers?: boolean;
-  /** Enable XBZRLE with a cache of this many bytes (QEMU's xbzrle-cache-size). */
-  xbzrleCacheSize?: number;
-  /** Send all-zero 1 MiB disk chunks as ZERO_BLOCK (the zero-blocks capability). */
-  zeroBlocks?: boolean;
-  /** Framing, device sections and trailer taken from a real capture. */
-  template?: Template;
-  /** Target page size (default 4096). */
-  pageSize?: number;
-}
-
-/** Counters as QEMU's query-migrate reports them for the same migration. */
-export interface EmitStats {
-  /** PAGE records (QEMU's `normal`). */
-  normal: number;
-  /** ZERO records (QEMU's `duplicate`). */
-  duplicate: number;
-  /** Bytes of RAM page records (QEMU's `transferred` counts these). */
-  ramBytes: number;
-  /** Total bytes of the stream written. */
-  streamBytes: number;
-  /** Bitmap syncs: 1 at setup plus one per round. */
-  dirtySyncCount: number;
-  passes: number;
-  xbzrle?: {
-    /** Cache hits (encoded, overflowed and unchanged-skipped pages). */
-    pages: number;
-    /** XBZRLE records written. */
-    records: number;
-    /** XBZRLE bytes as QEMU counts them (record minus 8-byte header, plus a page per overflow). */
-    bytes: number;
-    cacheMiss: number;
-    overflow: number;
-    /** Hits whose content equalled the cache: not sent at all. */
-    skipped: number;
-  };
-  block?: { data: number; zero: number; progress: number };
-}
+export type { EmitDisk, EmitOptions, EmitRamBlock, EmitStats, ImageSource } from "./types.ts";
 
 const CHUNK_PAGES = 256;
 
@@ -99,37 +43,7 @@ export async function emitStream(
     dirtySyncCount: 1,
     passes: 0,
   };
-  for (const b of ram) {
-    if (b.image.size % pageSize !== 0) {
-      throw new Error(
-        `RAM image '${b.name}' is ${b.image.size} bytes, not a multiple of the page size ${pageSize}`,
-      );
-    }
-    for (const [k, r] of (b.rounds ?? []).entries()) {
-      if (r && r.size !== b.image.size) {
-        throw new Error(
-          `round ${
-            k + 1
-          } image of '${b.name}' is ${r.size} bytes, the initial image ${b.image.size}`,
-        );
-      }
-    }
-    if (tpl) {
-      const t = tpl.blocks.find((x) => x.name === b.name);
-      if (!t) {
-        throw new Error(
-          `RAM block '${b.name}' is not in the template (it has ${
-            tpl.blocks.map((x) => x.name).join(", ")
-          })`,
-        );
-      }
-      if (t.size !== b.image.size) {
-        throw new Error(
-          `RAM image '${b.name}' is ${b.image.size} bytes; the template's block is ${t.size}`,
-        );
-      }
-    }
-  }
+  checkImages(ram, tpl, pageSize);
   if (tpl?.mappedRam) throw new Error("the template is a mapped-ram file: emit with --mapped-ram");
   const ramId = tpl?.ramSectionId ?? 2;
   const blockId = tpl?.blockSectionId ?? 1;
@@ -163,6 +77,80 @@ export async function emitStream(
     foot(blockId);
   }
 
+  await emitRamPasses(w, order, rounds, {
+    tpl,
+    pageSize,
+    ramId,
+    foot,
+    stats,
+    cacheSize: opts.xbzrleCacheSize,
+  });
+  if (disks.length) {
+    F.writeSectionShort(w, "END", blockId);
+    F.writeBlockProgress(w, 100);
+    stats.block!.progress++;
+    F.writeBlockEos(w);
+    foot(blockId);
+  }
+  for (const dev of tpl?.devices ?? []) w.bytes(dev);
+  F.writeEof(w);
+  if (tpl?.trailer) w.bytes(tpl.trailer);
+  else if (!tpl) F.writeVmdesc(w, JSON.stringify({ page_size: pageSize, devices: [] }));
+  stats.streamBytes = w.offset;
+  await w.flush();
+  return stats;
+}
+
+/** Image sizes against the page size, the rounds and the template. */
+function checkImages(ram: EmitRamBlock[], tpl: Template | undefined, pageSize: number) {
+  for (const b of ram) {
+    if (b.image.size % pageSize !== 0) {
+      throw new Error(
+        `RAM image '${b.name}' is ${b.image.size} bytes, not a multiple of the page size ${pageSize}`,
+      );
+    }
+    for (const [k, r] of (b.rounds ?? []).entries()) {
+      if (r && r.size !== b.image.size) {
+        throw new Error(
+          `round ${
+            k + 1
+          } image of '${b.name}' is ${r.size} bytes, the initial image ${b.image.size}`,
+        );
+      }
+    }
+    if (tpl) {
+      const t = tpl.blocks.find((x) => x.name === b.name);
+      if (!t) {
+        throw new Error(
+          `RAM block '${b.name}' is not in the template (it has ${
+            tpl.blocks.map((x) => x.name).join(", ")
+          })`,
+        );
+      }
+      if (t.size !== b.image.size) {
+        throw new Error(
+          `RAM image '${b.name}' is ${b.image.size} bytes; the template's block is ${t.size}`,
+        );
+      }
+    }
+  }
+}
+
+/** The bulk pass and one pass per round (the last is the completion stage, END). */
+async function emitRamPasses(
+  w: ByteWriter,
+  order: EmitRamBlock[],
+  rounds: number,
+  o: {
+    tpl?: Template;
+    pageSize: number;
+    ramId: number;
+    foot: (id: number) => void;
+    stats: EmitStats;
+    cacheSize?: number;
+  },
+) {
+  const { tpl, pageSize, ramId, foot, stats } = o;
   // ram_addr of each block, for cache indexing: blocks laid end to end in list order.
   const base = new Map<string, number>();
   let at = 0;
@@ -170,7 +158,7 @@ export async function emitStream(
     base.set(b.name, at);
     at += b.image.size;
   }
-  const cache = opts.xbzrleCacheSize ? new PageCache(opts.xbzrleCacheSize, pageSize) : undefined;
+  const cache = o.cacheSize ? new PageCache(o.cacheSize, pageSize) : undefined;
   if (cache) {
     stats.xbzrle = { pages: 0, records: 0, bytes: 0, cacheMiss: 0, overflow: 0, skipped: 0 };
   }
@@ -205,20 +193,6 @@ export async function emitStream(
     F.writeRamEos(w);
     foot(ramId);
   }
-  if (disks.length) {
-    F.writeSectionShort(w, "END", blockId);
-    F.writeBlockProgress(w, 100);
-    stats.block!.progress++;
-    F.writeBlockEos(w);
-    foot(blockId);
-  }
-  for (const dev of tpl?.devices ?? []) w.bytes(dev);
-  F.writeEof(w);
-  if (tpl?.trailer) w.bytes(tpl.trailer);
-  else if (!tpl) F.writeVmdesc(w, JSON.stringify({ page_size: pageSize, devices: [] }));
-  stats.streamBytes = w.offset;
-  await w.flush();
-  return stats;
 }
 
 interface PassState {
@@ -336,40 +310,4 @@ function emitXbzrlePage(
   x.records++;
   x.bytes += w.offset - start - 8;
   st.stats.ramBytes += w.offset - start;
-}
-
-async function emitDisks(
-  w: ByteWriter,
-  disks: EmitDisk[],
-  zeroBlocks: boolean,
-  stats: NonNullable<EmitStats["block"]>,
-): Promise<void> {
-  const chunk = new Uint8Array(BLK_CHUNK_SIZE);
-  const sectorsOf = (d: EmitDisk) => Math.ceil(d.image.size / BLK_SECTOR_SIZE);
-  const total = disks.reduce((a, d) => a + sectorsOf(d), 0);
-  let done = 0;
-  let prevProgress = -1;
-  for (const d of disks) {
-    if (d.image.size === 0) throw new Error(`disk '${d.name}' is empty`);
-    const sectors = sectorsOf(d);
-    for (let sector = 0; sector < sectors; sector += BLK_CHUNK_SIZE / BLK_SECTOR_SIZE) {
-      readPadded(d.image, chunk, sector * BLK_SECTOR_SIZE);
-      const n = Math.min(BLK_CHUNK_SIZE / BLK_SECTOR_SIZE, sectors - sector);
-      if (zeroBlocks && isAllZero(chunk)) {
-        F.writeBlockChunk(w, sector, d.name, null);
-        stats.zero++;
-      } else {
-        F.writeBlockChunk(w, sector, d.name, chunk);
-        stats.data++;
-      }
-      done += n;
-      const progress = total ? Math.floor((done * 100) / total) : 100;
-      if (progress !== prevProgress) {
-        prevProgress = progress;
-        F.writeBlockProgress(w, progress);
-        stats.progress++;
-      }
-      await w.maybeFlush();
-    }
-  }
 }

@@ -5,14 +5,13 @@
  * written to their slots with positional writes and their bits set; zero pages leave holes.
  * @module
  */
-import * as fs from "node:fs";
 import { DEFAULT_PAGE_SIZE, RAM_FLAG } from "../protocol/constants.ts";
 import { mappedRamLayout } from "../parse/mapped_ram.ts";
 import { ByteWriter } from "../wire/writer.ts";
-import { readPadded } from "../wire/random_access.ts";
+import { fileAccess, type RandomAccess, readPadded } from "../wire/random_access.ts";
 import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
-import type { ImageSource } from "./emitter.ts";
+import type { ImageSource } from "./types.ts";
 import * as F from "./frame.ts";
 import type { Template } from "./template.ts";
 
@@ -25,117 +24,128 @@ export interface MappedRamStats {
   fileBytes: number;
 }
 
+type MappedBlock = { name: string; image: ImageSource; rounds?: (ImageSource | undefined)[] };
+
+function checkImages(ram: MappedBlock[], tpl: Template | undefined, ps: number) {
+  for (const b of ram) {
+    if (b.image.size % ps) {
+      throw new Error(`RAM image '${b.name}' is not a multiple of the page size`);
+    }
+    const t = tpl?.blocks.find((x) => x.name === b.name);
+    if (tpl && !t) throw new Error(`RAM block '${b.name}' is not in the template`);
+    if (t && t.size !== b.image.size) {
+      throw new Error(
+        `RAM image '${b.name}' is ${b.image.size} bytes; the template's block is ${t.size}`,
+      );
+    }
+  }
+}
+
+/**
+ * Writes a block's pages to their slots: each image in turn (initial, then rounds), non-zero
+ * pages that changed since the previous image; the bitmap marks the last image's non-zero pages.
+ */
+function writeSlots(
+  out: RandomAccess,
+  b: MappedBlock,
+  pagesOffset: number,
+  bitmap: Uint8Array,
+  ps: number,
+  stats: MappedRamStats,
+) {
+  const images = [b.image, ...(b.rounds ?? []).filter((r): r is ImageSource => r !== undefined)];
+  const chunk = new Uint8Array(256 * ps);
+  const prev = new Uint8Array(chunk.length);
+  for (const [k, img] of images.entries()) {
+    const last = k === images.length - 1;
+    for (let off = 0; off < img.size; off += chunk.length) {
+      const len = Math.min(chunk.length, img.size - off);
+      readPadded(img, chunk.subarray(0, len), off);
+      if (k > 0) readPadded(images[k - 1], prev.subarray(0, len), off);
+      for (let p = 0; p < len; p += ps) {
+        const page = chunk.subarray(p, p + ps);
+        const i = (off + p) / ps;
+        const zero = isAllZero(page);
+        if (last && zero) stats.zero++;
+        else if (last) {
+          bitmap[i >>> 3] |= 1 << (i & 7);
+          stats.present++;
+        }
+        if (zero || (k > 0 && equalBytes(prev.subarray(p, p + ps), page))) continue;
+        out.write!(page, pagesOffset + i * ps);
+      }
+    }
+  }
+}
+
+/** The RAM section's last two parts, device sections, EOF and trailer. */
+function writeEnd(w: ByteWriter, tpl: Template | undefined, ps: number) {
+  const ramId = tpl?.ramSectionId ?? 1;
+  const footers = tpl ? tpl.footers : true;
+  F.writeRamEos(w);
+  if (footers) F.writeFooter(w, ramId);
+  F.writeSectionShort(w, "PART", ramId);
+  F.writeRamEos(w);
+  if (footers) F.writeFooter(w, ramId);
+  if (tpl?.switchoverStart) F.writeCommand(w, 11);
+  F.writeSectionShort(w, "END", ramId);
+  F.writeRamEos(w);
+  if (footers) F.writeFooter(w, ramId);
+  for (const d of tpl?.devices ?? []) w.bytes(d);
+  F.writeEof(w);
+  if (tpl?.trailer) w.bytes(tpl.trailer);
+  else if (!tpl) F.writeVmdesc(w, JSON.stringify({ page_size: ps, devices: [] }));
+}
+
 /**
  * Writes a mapped-ram file at `path` from one image per RAM block. With `rounds`, each round's
  * non-zero changed pages overwrite their slots as QEMU's re-dirtied pages do; the bitmap marks
  * the final non-zero pages, so pages that became zero later leave stale slots behind.
  */
 export async function emitMappedRam(
-  ram: { name: string; image: ImageSource; rounds?: (ImageSource | undefined)[] }[],
+  ram: MappedBlock[],
   path: string,
   opts: { template?: Template; machine?: string; pageSize?: number } = {},
 ): Promise<MappedRamStats> {
   const tpl = opts.template;
   const ps = opts.pageSize ?? DEFAULT_PAGE_SIZE;
-  const fd = fs.openSync(path, "w+");
+  const out = fileAccess(path, { create: true });
   let cursor = 0;
-  const pwrite = (b: Uint8Array, pos: number) => {
-    let done = 0;
-    while (done < b.length) done += fs.writeSync(fd, b, done, b.length - done, pos + done);
-  };
   const w = new ByteWriter((b) => {
-    pwrite(b, cursor);
+    out.write!(b, cursor);
     cursor += b.length;
     return Promise.resolve();
   });
   const stats: MappedRamStats = { present: 0, zero: 0, fileBytes: 0 };
   try {
+    checkImages(ram, tpl, ps);
     const order = tpl
       ? tpl.blocks.map((t) => ram.find((b) => b.name === t.name)).filter((b) => b !== undefined)
       : ram;
-    for (const b of ram) {
-      if (b.image.size % ps) {
-        throw new Error(`RAM image '${b.name}' is not a multiple of the page size`);
-      }
-      const t = tpl?.blocks.find((x) => x.name === b.name);
-      if (tpl && !t) throw new Error(`RAM block '${b.name}' is not in the template`);
-      if (t && t.size !== b.image.size) {
-        throw new Error(
-          `RAM image '${b.name}' is ${b.image.size} bytes; the template's block is ${t.size}`,
-        );
-      }
-    }
-    const ramId = tpl?.ramSectionId ?? 1;
-    const footers = tpl ? tpl.footers : true;
     F.writeHeader(w);
     if (tpl?.configuration) w.bytes(tpl.configuration);
     else F.writeConfiguration(w, opts.machine ?? "pc-i440fx-9.2", { capabilities: ["mapped-ram"] });
     for (const e of tpl?.earlyDevices ?? []) w.bytes(e);
-    F.writeSectionFull(w, "START", ramId, "ram", 0, 4);
+    F.writeSectionFull(w, "START", tpl?.ramSectionId ?? 1, "ram", 0, 4);
     const total = order.reduce((a, b) => a + b.image.size, 0);
     w.be64(BigInt(total) | BigInt(RAM_FLAG.MEM_SIZE));
-    const chunk = new Uint8Array(256 * ps);
     for (const b of order) {
       w.counted(b.name).be64(b.image.size);
       await w.flush();
-      const headerOffset = cursor;
-      const { bitmapOffset, bitmapBytes: bmBytes, pagesOffset } = mappedRamLayout(
-        headerOffset,
-        b.image.size,
-        ps,
-      );
-      w.be32(1).be64(ps).be64(bitmapOffset).be64(pagesOffset);
+      const layout = mappedRamLayout(cursor, b.image.size, ps);
+      w.be32(1).be64(ps).be64(layout.bitmapOffset).be64(layout.pagesOffset);
       await w.flush();
-      const bitmap = new Uint8Array(bmBytes);
-      const images = [
-        b.image,
-        ...(b.rounds ?? []).filter((r): r is ImageSource => r !== undefined),
-      ];
-      const prev = new Uint8Array(chunk.length);
-      for (const [k, img] of images.entries()) {
-        const last = k === images.length - 1;
-        for (let off = 0; off < img.size; off += chunk.length) {
-          const len = Math.min(chunk.length, img.size - off);
-          readPadded(img, chunk.subarray(0, len), off);
-          if (k > 0) readPadded(images[k - 1], prev.subarray(0, len), off);
-          for (let p = 0; p < len; p += ps) {
-            const page = chunk.subarray(p, p + ps);
-            const i = (off + p) / ps;
-            const zero = isAllZero(page);
-            if (last) {
-              if (zero) stats.zero++;
-              else {
-                bitmap[i >>> 3] |= 1 << (i & 7);
-                stats.present++;
-              }
-            }
-            if (zero) continue;
-            if (k > 0 && equalBytes(prev.subarray(p, p + ps), page)) continue;
-            pwrite(page, pagesOffset + i * ps);
-          }
-        }
-      }
-      pwrite(bitmap, bitmapOffset);
-      cursor = pagesOffset + b.image.size;
+      const bitmap = new Uint8Array(layout.bitmapBytes);
+      writeSlots(out, b, layout.pagesOffset, bitmap, ps, stats);
+      out.write!(bitmap, layout.bitmapOffset);
+      cursor = layout.end;
     }
-    F.writeRamEos(w);
-    if (footers) F.writeFooter(w, ramId);
-    F.writeSectionShort(w, "PART", ramId);
-    F.writeRamEos(w);
-    if (footers) F.writeFooter(w, ramId);
-    if (tpl?.switchoverStart) F.writeCommand(w, 11);
-    F.writeSectionShort(w, "END", ramId);
-    F.writeRamEos(w);
-    if (footers) F.writeFooter(w, ramId);
-    for (const d of tpl?.devices ?? []) w.bytes(d);
-    F.writeEof(w);
-    if (tpl?.trailer) w.bytes(tpl.trailer);
-    else if (!tpl) F.writeVmdesc(w, JSON.stringify({ page_size: ps, devices: [] }));
+    writeEnd(w, tpl, ps);
     await w.flush();
-    fs.ftruncateSync(fd, cursor);
+    out.truncate!(cursor);
     stats.fileBytes = cursor;
     return stats;
   } finally {
-    fs.closeSync(fd);
+    out.close();
   }
 }

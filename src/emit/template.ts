@@ -6,7 +6,7 @@
  */
 import { openInput } from "../parse/input.ts";
 import { parseStream } from "../parse/stream.ts";
-import type { RamBlockInfo } from "../protocol/records.ts";
+import type { RamBlockInfo, VmDesc } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
 import { bytesSource } from "../wire/source.ts";
 import { readFully } from "../wire/random_access.ts";
@@ -49,6 +49,71 @@ async function readAll(r: ByteReader): Promise<Uint8Array> {
   return all;
 }
 
+type Range = { kind: "config" | "early" | "device" | "trailer"; offset: number; end: number };
+
+/** Walks a template capture: its facts, and the byte ranges to copy (configuration, devices…). */
+async function scanTemplate(
+  reader: ByteReader,
+  vmdesc: VmDesc | undefined,
+  path: string,
+): Promise<{ t: Template; ranges: Range[] }> {
+  const ranges: Range[] = [];
+  const t: Template = {
+    earlyDevices: [],
+    devices: [],
+    blocks: [],
+    ramSectionId: 0,
+    footers: false,
+    switchoverStart: false,
+    mappedRam: false,
+  };
+  let seenRam = false;
+  let open: { offset: number; early: boolean } | undefined;
+  for await (const rec of parseStream(reader, { vmdesc, payloads: false })) {
+    switch (rec.kind) {
+      case "configuration":
+        t.machine = rec.machine;
+        ranges.push({ kind: "config", offset: rec.offset, end: rec.offset + rec.length });
+        break;
+      case "section":
+        if (rec.type === "START" && rec.idstr === "ram") {
+          t.ramSectionId = rec.sectionId;
+          seenRam = true;
+        }
+        if (rec.type === "START" && rec.idstr === "block") t.blockSectionId = rec.sectionId;
+        if (rec.type === "FULL") open = { offset: rec.offset, early: !seenRam };
+        break;
+      case "ram":
+        if (rec.type === "mem_size") t.blocks.push(...rec.blocks!);
+        break;
+      case "device":
+        if (open) {
+          ranges.push({
+            kind: open.early ? "early" : "device",
+            offset: open.offset,
+            end: rec.offset + rec.length,
+          });
+        }
+        break;
+      case "footer":
+        t.footers = true;
+        if (open) {
+          ranges[ranges.length - 1].end = rec.offset + rec.length;
+          open = undefined;
+        }
+        break;
+      case "command":
+        if (rec.name === "SWITCHOVER_START") t.switchoverStart = true;
+        break;
+      case "vmdesc":
+        ranges.push({ kind: "trailer", offset: rec.offset, end: rec.offset + rec.length });
+        break;
+    }
+  }
+  if (!seenRam) throw new Error(`template ${path} has no RAM section`);
+  return { t, ranges };
+}
+
 /** Reads a template from a capture (plain or gzip). Throws a one-line Error when it cannot. */
 export async function loadTemplate(path: string): Promise<Template> {
   const opened = await openInput(path);
@@ -63,64 +128,7 @@ export async function loadTemplate(path: string): Promise<Template> {
       ra = src.random!;
       vmdesc = undefined;
     }
-    const ranges: {
-      kind: "config" | "early" | "device" | "trailer";
-      offset: number;
-      end: number;
-    }[] = [];
-    const t: Template = {
-      earlyDevices: [],
-      devices: [],
-      blocks: [],
-      ramSectionId: 0,
-      footers: false,
-      switchoverStart: false,
-      mappedRam: false,
-    };
-    let seenRam = false;
-    let open: { offset: number; early: boolean } | undefined;
-    for await (const rec of parseStream(reader, { vmdesc })) {
-      switch (rec.kind) {
-        case "configuration":
-          t.machine = rec.machine;
-          ranges.push({ kind: "config", offset: rec.offset, end: rec.offset + rec.length });
-          break;
-        case "section":
-          if (rec.type === "START" && rec.idstr === "ram") {
-            t.ramSectionId = rec.sectionId;
-            seenRam = true;
-          }
-          if (rec.type === "START" && rec.idstr === "block") t.blockSectionId = rec.sectionId;
-          if (rec.type === "FULL") open = { offset: rec.offset, early: !seenRam };
-          break;
-        case "ram":
-          if (rec.type === "mem_size") t.blocks.push(...rec.blocks!);
-          break;
-        case "device":
-          if (open) {
-            ranges.push({
-              kind: open.early ? "early" : "device",
-              offset: open.offset,
-              end: rec.offset + rec.length,
-            });
-          }
-          break;
-        case "footer":
-          t.footers = true;
-          if (open) {
-            ranges[ranges.length - 1].end = rec.offset + rec.length;
-            open = undefined;
-          }
-          break;
-        case "command":
-          if (rec.name === "SWITCHOVER_START") t.switchoverStart = true;
-          break;
-        case "vmdesc":
-          ranges.push({ kind: "trailer", offset: rec.offset, end: rec.offset + rec.length });
-          break;
-      }
-    }
-    if (!seenRam) throw new Error(`template ${path} has no RAM section`);
+    const { t, ranges } = await scanTemplate(reader, vmdesc, path);
     t.mappedRam = t.blocks.some((b) => b.mappedRam);
     for (const r of ranges) {
       const b = new Uint8Array(r.end - r.offset);

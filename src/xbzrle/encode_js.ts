@@ -37,6 +37,42 @@ export function encodeJs(
   return encodeBytes(oldPage, newPage, out, limit);
 }
 
+/** Writes a run length as ULEB128 of one or two bytes; -1 when it needs more. */
+function putLength(out: Uint8Array, d: number, n: number): number {
+  if (n > ULEB_SMALL_MAX) return -1;
+  if (n < 0x80) out[d++] = n;
+  else {
+    out[d++] = (n & 0x7f) | 0x80;
+    out[d++] = n >>> 7;
+  }
+  return d;
+}
+
+/**
+ * Writes the nzrun `src[from, to)` (its ULEB128 length, then the bytes) at `out[d]`; returns the
+ * new end, or -1 when it would pass `limit` or its length needs more than two ULEB128 bytes.
+ */
+function putNzrun(
+  out: Uint8Array,
+  d: number,
+  src: Uint8Array,
+  from: number,
+  to: number,
+  limit: number,
+): number {
+  const nzrun = to - from;
+  if (d + (nzrun < 0x80 ? 1 : 2) + nzrun > limit) return -1;
+  d = putLength(out, d, nzrun);
+  if (d < 0) return -1;
+  if (nzrun < 64) {
+    for (let k = from; k < to; k++) out[d++] = src[k];
+  } else {
+    out.set(src.subarray(from, to), d);
+    d += nzrun;
+  }
+  return d;
+}
+
 /** Index (0..3) of the lowest non-zero byte of a non-zero 32-bit value. */
 function lowByte(x: number): number {
   return (31 - Math.clz32(x & -x)) >>> 3;
@@ -73,12 +109,8 @@ function encodeWords(
     const zrun = i - zStart;
     if (zrun === slen) return XBZRLE_UNCHANGED;
     if (i === slen) return d;
-    if (zrun > ULEB_SMALL_MAX) return XBZRLE_OVERFLOW;
-    if (zrun < 0x80) out[d++] = zrun;
-    else {
-      out[d++] = (zrun & 0x7f) | 0x80;
-      out[d++] = zrun >>> 7;
-    }
+    d = putLength(out, d, zrun);
+    if (d < 0) return XBZRLE_OVERFLOW;
     if (d + 2 > limit) return XBZRLE_OVERFLOW;
     // Changed bytes (byte i differs): bytewise up to a word boundary, then words whose four
     // bytes all differ, then the first equal byte of the word that has one.
@@ -99,20 +131,8 @@ function encodeWords(
         while (i < slen && o[i] !== n[i]) i++;
       }
     }
-    const nzrun = i - nzStart;
-    if (nzrun > ULEB_SMALL_MAX) return XBZRLE_OVERFLOW;
-    if (d + (nzrun < 0x80 ? 1 : 2) + nzrun > limit) return XBZRLE_OVERFLOW;
-    if (nzrun < 0x80) out[d++] = nzrun;
-    else {
-      out[d++] = (nzrun & 0x7f) | 0x80;
-      out[d++] = nzrun >>> 7;
-    }
-    if (nzrun < 64) {
-      for (let k = nzStart; k < i; k++) out[d++] = n[k];
-    } else {
-      out.set(n.subarray(nzStart, i), d);
-      d += nzrun;
-    }
+    d = putNzrun(out, d, n, nzStart, i, limit);
+    if (d < 0) return XBZRLE_OVERFLOW;
   }
   return d;
 }
@@ -134,29 +154,13 @@ function encodeBytes(
     const zrun = i - zStart;
     if (zrun === slen) return XBZRLE_UNCHANGED;
     if (i === slen) return d;
-    if (zrun > ULEB_SMALL_MAX) return XBZRLE_OVERFLOW;
-    if (zrun < 0x80) out[d++] = zrun;
-    else {
-      out[d++] = (zrun & 0x7f) | 0x80;
-      out[d++] = zrun >>> 7;
-    }
+    d = putLength(out, d, zrun);
+    if (d < 0) return XBZRLE_OVERFLOW;
     if (d + 2 > limit) return XBZRLE_OVERFLOW;
     const nzStart = i;
     while (i < slen && oldPage[i] !== newPage[i]) i++;
-    const nzrun = i - nzStart;
-    if (nzrun > ULEB_SMALL_MAX) return XBZRLE_OVERFLOW;
-    if (d + (nzrun < 0x80 ? 1 : 2) + nzrun > limit) return XBZRLE_OVERFLOW;
-    if (nzrun < 0x80) out[d++] = nzrun;
-    else {
-      out[d++] = (nzrun & 0x7f) | 0x80;
-      out[d++] = nzrun >>> 7;
-    }
-    if (nzrun < 64) {
-      for (let k = nzStart; k < i; k++) out[d++] = newPage[k];
-    } else {
-      out.set(newPage.subarray(nzStart, i), d);
-      d += nzrun;
-    }
+    d = putNzrun(out, d, newPage, nzStart, i, limit);
+    if (d < 0) return XBZRLE_OVERFLOW;
   }
   return d;
 }
