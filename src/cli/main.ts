@@ -3,8 +3,6 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { runInspect } from "../commands/inspect.ts";
-import { textOut } from "../commands/io.ts";
 
 const USAGE = `usage: migscope <command> [options]
 
@@ -45,12 +43,15 @@ commands:
                           may be a mapped-ram capture
     --stats               query-migrate-style counters (stdout, or stderr with -o -)
 
+  --version, -V    print the version
+
 exit codes: 0 success, 1 verify found differences, 2 malformed input or bad usage`;
 
 import { UsageError, userPath } from "./args.ts";
-import { replayMain } from "./replay.ts";
 import { parsePageSize } from "./size.ts";
-import { emitMain } from "./emit.ts";
+
+/** The version `migscope --version` prints. */
+export const VERSION = "0.2.0";
 
 async function inspect(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -72,6 +73,9 @@ async function inspect(args: string[]): Promise<number> {
     throw new UsageError("--footers takes on, off or auto");
   }
   if (values.json && values.ndjson) throw new UsageError("--json and --ndjson exclude each other");
+  // Commands are loaded on demand, so `--version` and `--help` start fast.
+  const { runInspect } = await import("../commands/inspect.ts");
+  const { textOut } = await import("../commands/io.ts");
   const out = textOut(Deno.stdout);
   const res = await runInspect({
     input: userPath(positionals[0]),
@@ -97,10 +101,15 @@ export async function main(args: string[]): Promise<number> {
         return await inspect(rest);
       case "replay":
       case "verify": {
+        const { replayMain } = await import("./replay.ts");
         return await replayMain(cmd, rest);
       }
       case "emit":
-        return await emitMain(rest);
+        return await (await import("./emit.ts")).emitMain(rest);
+      case "--version":
+      case "-V":
+        console.log(`migscope ${VERSION} (deno ${Deno.version.deno})`);
+        return 0;
       case undefined:
       case "-h":
       case "--help":

@@ -83,6 +83,14 @@ function packetHeader(r: ByteReader, offset: number, ps: number, fail: Fail) {
     );
   }
   if (pagesAlloc > capacity) fail(offset + 12, `pages_alloc ${pagesAlloc} exceeds ${capacity}`);
+  if (pagesAlloc !== capacity && MULTIFD_PACKET_BYTES % pagesAlloc === 0) {
+    // QEMU always sends 512 KiB worth of pages: another count means another page size.
+    fail(
+      offset + 12,
+      `pages_alloc ${pagesAlloc} is not ${capacity} (512 KiB of ${ps}-byte pages): the channel's ` +
+        `pages are ${MULTIFD_PACKET_BYTES / pagesAlloc} bytes; pass --page-size`,
+    );
+  }
   if (normalPages > pagesAlloc) {
     fail(offset + 16, `normal_pages ${normalPages} exceeds pages_alloc ${pagesAlloc}`);
   }

@@ -27,6 +27,7 @@ function compressBound(n: number): number {
 }
 
 function fail(st: ParseState, code: number, offset: number, detail: string, at = offset): never {
+  detail += st.pageSizeHint;
   st.record = code === 6 ? `MULTIFD_FLUSH at ${offset}` : `${NAMES[code]} record at ${offset}`;
   st.fail(detail, at);
 }
@@ -51,16 +52,11 @@ function kindCode(st: ParseState, flags: number, offset: number): number {
     case RAM_FLAG.HOOK:
       return fail(st, 0, offset, "RAM_SAVE_FLAG_HOOK (RDMA) in a non-RDMA stream");
   }
-  let hint = "";
-  if (flags >= 0x400 && st.info.pageSizeFrom === "default") {
-    hint = `; flags above 0x200 never exist, so the target page is probably smaller than the ` +
-      `assumed ${st.pageSize} bytes (e.g. 1024 on ARM versatilepb): pass --page-size`;
-  }
   fail(
     st,
     0,
     offset,
-    `unknown RAM flag combination 0x${flags.toString(16)} (${ramFlagNames(flags)})${hint}`,
+    `unknown RAM flag combination 0x${flags.toString(16)} (${ramFlagNames(flags)})`,
   );
 }
 

@@ -109,15 +109,24 @@ export class ParseState {
           at,
         );
       }
-      if (this.info.pageSizeFrom === "target-page-bits") {
-        this.fail(
-          `the vmdesc JSON says page_size ${ps}, target-page-bits says ${this.info.pageSize}`,
-          at,
-        );
+      if (this.info.pageSizeFrom !== "vmdesc") {
+        const from = this.info.pageSizeFrom === "option" ? "--page-size" : "target-page-bits";
+        this.fail(`the vmdesc JSON says page_size ${ps}, ${from} says ${this.info.pageSize}`, at);
       }
     }
     this.vmdesc = d;
     this.vmdescIndex = indexVmdesc(d.devices);
+  }
+
+  /**
+   * For RAM errors when the page size was only assumed: how to give the right one. Empty for
+   * x86 machine types (4096 is their only target page).
+   */
+  get pageSizeHint(): string {
+    if (this.info.pageSizeFrom !== "default") return "";
+    if (/^(pc|q35|microvm|isapc|xenfv|xenpv)\b/.test(this.info.machine ?? "")) return "";
+    return ` (the stream names no page size and ${this.info.pageSize} was assumed; ` +
+      "if its target pages are smaller, e.g. 1024 on ARM versatilepb, pass --page-size)";
   }
 
   /** Throws a {@link StreamError} at `offset` naming the current section and record. */
