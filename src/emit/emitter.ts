@@ -23,7 +23,34 @@ export type { EmitDisk, EmitOptions, EmitRamBlock, EmitStats, ImageSource } from
 
 const CHUNK_PAGES = 256;
 
-/** Writes a complete stream for `ram` (and `disks`) to `sink`; returns the stats. */
+/**
+ * Writes a complete stream for `ram` (and `disks`) to `sink`; returns the stats.
+ *
+ * @example Emit two pages from memory into an in-memory sink, then parse them back
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { parseStream } from "../parse/stream.ts";
+ * import { bytesAccess } from "../wire/random_access.ts";
+ * import { emitStream } from "./emitter.ts";
+ * const ram = new Uint8Array(2 * 4096).fill(0xab, 0, 4096); // a data page, then a zero page
+ * const chunks: Uint8Array[] = [];
+ * const stats = await emitStream([{ name: "pc.ram", image: bytesAccess(ram) }], [], (b) => {
+ *   chunks.push(b);
+ *   return Promise.resolve();
+ * });
+ * const input = await openInput(ReadableStream.from(chunks));
+ * const pages: string[] = [];
+ * for await (const rec of parseStream(input.reader)) {
+ *   if (rec.kind === "ram" && (rec.type === "page" || rec.type === "zero")) {
+ *     pages.push(`${rec.type}@${rec.addr}`);
+ *   }
+ * }
+ * input.close();
+ * if (stats.normal !== 1 || stats.duplicate !== 1 || pages.join() !== "page@0,zero@4096") {
+ *   throw new Error("one PAGE record and one ZERO record");
+ * }
+ * ```
+ */
 export async function emitStream(
   ram: EmitRamBlock[],
   disks: EmitDisk[],

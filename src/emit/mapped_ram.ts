@@ -101,6 +101,24 @@ function writeEnd(w: ByteWriter, tpl: Template | undefined, ps: number) {
  * Writes a mapped-ram file at `path` from one image per RAM block. With `rounds`, each round's
  * non-zero changed pages overwrite their slots as QEMU's re-dirtied pages do; the bitmap marks
  * the final non-zero pages, so pages that became zero later leave stale slots behind.
+ *
+ * @example Write a mapped-ram file, then inspect it
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { inspectStream } from "../report/inspect_stream.ts";
+ * import { bytesAccess } from "../wire/random_access.ts";
+ * import { emitMappedRam } from "./mapped_ram.ts";
+ * const path = await Deno.makeTempFile({ suffix: ".mig" });
+ * const ram = new Uint8Array(3 * 4096).fill(1, 4096, 2 * 4096); // only page 1 is non-zero
+ * const stats = await emitMappedRam([{ name: "pc.ram", image: bytesAccess(ram) }], path);
+ * const input = await openInput(path);
+ * const { summary, error } = await inspectStream(input, { vmdesc: input.vmdesc });
+ * input.close();
+ * await Deno.remove(path);
+ * if (error || stats.present !== 1 || summary.ram.blocks[0].mappedRam?.present !== 1) {
+ *   throw new Error("one page in its slot, two zero pages as holes");
+ * }
+ * ```
  */
 export async function emitMappedRam(
   ram: MappedBlock[],

@@ -114,7 +114,28 @@ async function scanTemplate(
   return { t, ranges };
 }
 
-/** Reads a template from a capture (plain or gzip). Throws a one-line Error when it cannot. */
+/**
+ * Reads a template from a capture (plain or gzip). Throws a one-line Error when it cannot.
+ *
+ * @example Borrow a capture's framing for new RAM contents
+ * ```ts
+ * import { bytesAccess } from "../wire/random_access.ts";
+ * import { emitStream } from "./emitter.ts";
+ * import { loadTemplate } from "./template.ts";
+ * const template = await loadTemplate("samples/small-xbzrle.mig");
+ * const [block] = template.blocks; // pc.ram, 8 MiB
+ * const ram = bytesAccess(new Uint8Array(block.size));
+ * let bytes = 0;
+ * const stats = await emitStream([{ name: block.name, image: ram }], [], (b) => {
+ *   bytes += b.length;
+ *   return Promise.resolve();
+ * }, { template });
+ * if (template.machine !== "pc-i440fx-7.2" || stats.duplicate !== block.size / 4096) {
+ *   throw new Error("every page of an all-zero image is a ZERO record");
+ * }
+ * if (bytes !== stats.streamBytes) throw new Error("the sink received the whole stream");
+ * ```
+ */
 export async function loadTemplate(path: string): Promise<Template> {
   const opened = await openInput(path);
   try {

@@ -58,7 +58,22 @@ async function openStreamInput(
   return { reader, gzip, name, close: () => src.close() };
 }
 
-/** Opens `input` for parsing. Errors (missing file, bad address) are thrown as plain Errors. */
+/**
+ * Opens `input` for parsing. Errors (missing file, bad address) are thrown as plain Errors.
+ *
+ * @example Any ReadableStream, here a gzip-compressed capture held in memory
+ * ```ts
+ * import { openInput } from "./input.ts";
+ * import { parseStream } from "./stream.ts";
+ * const bytes = await Deno.readFile("samples/small-block.mig");
+ * const gzip = ReadableStream.from([bytes]).pipeThrough(new CompressionStream("gzip"));
+ * const input = await openInput(gzip);
+ * let records = 0;
+ * for await (const _ of parseStream(input.reader, { payloads: false })) records++;
+ * input.close();
+ * if (!input.gzip || records === 0) throw new Error("gzip is detected by its magic");
+ * ```
+ */
 export async function openInput(
   input: string | ReadableStream<Uint8Array>,
   opts: OpenOptions = {},
@@ -120,6 +135,17 @@ export async function openInput(
  * Loads a vmdesc JSON for `--vmdesc`: a JSON file (at most MAX_VMDESC_BYTES), or another capture
  * whose trailer is read from its end (plain file) or reached by parsing it (gzip, pipe) — in
  * bounded memory either way.
+ *
+ * @example From a capture's trailer, then from a JSON file
+ * ```ts
+ * import { loadVmdesc } from "./input.ts";
+ * const vmdesc = await loadVmdesc("samples/small-xbzrle.mig");
+ * const path = await Deno.makeTempFile({ suffix: ".json" });
+ * await Deno.writeTextFile(path, JSON.stringify(vmdesc));
+ * const again = await loadVmdesc(path);
+ * await Deno.remove(path);
+ * if (vmdesc.page_size !== 4096 || again.page_size !== 4096) throw new Error("4 KiB pages");
+ * ```
  */
 export async function loadVmdesc(path: string): Promise<VmDesc> {
   const f = await Deno.open(path, { read: true });

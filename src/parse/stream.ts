@@ -182,6 +182,20 @@ async function* records(st: ParseState): AsyncGenerator<StreamItem> {
  * gathered in {@link RamBatch}es (the fast path: no object per page). Throws
  * {@link StreamError} (one line, with offset, section and record) on malformed input, after
  * yielding everything before the bad record.
+ *
+ * @example Count RAM records without making an object per page
+ * ```ts
+ * import { openInput } from "./input.ts";
+ * import { parseStreamItems } from "./stream.ts";
+ * const input = await openInput("samples/small-xbzrle.mig");
+ * let ram = 0;
+ * const opts = { vmdesc: input.vmdesc, payloads: false };
+ * for await (const item of parseStreamItems(input.reader, opts)) {
+ *   if (item.kind === "ram-batch") ram += item.count;
+ * }
+ * input.close();
+ * if (ram !== 3142) throw new Error("1046 PAGE + 1468 ZERO + 623 XBZRLE + 5 EOS records");
+ * ```
  */
 export async function* parseStreamItems(
   r: ByteReader,
@@ -198,6 +212,21 @@ export async function* parseStreamItems(
 /**
  * Parses a migration stream from `r`, yielding one record object per record in stream order.
  * Throws {@link StreamError} (one line, with offset, section and record) on malformed input.
+ *
+ * @example Count records by kind
+ * ```ts
+ * import { openInput } from "./input.ts";
+ * import { parseStream } from "./stream.ts";
+ * const input = await openInput("samples/small-block.mig");
+ * const kinds = new Map<string, number>();
+ * for await (const rec of parseStream(input.reader, { vmdesc: input.vmdesc })) {
+ *   kinds.set(rec.kind, (kinds.get(rec.kind) ?? 0) + 1);
+ * }
+ * input.close();
+ * if (kinds.get("header") !== 1 || !kinds.get("block") || kinds.get("eof") !== 1) {
+ *   throw new Error("a header, block-migration records and one EOF");
+ * }
+ * ```
  */
 export async function* parseStream(
   r: ByteReader,

@@ -39,13 +39,41 @@ export function oneLine(message: string, max = 500): string {
   return s.length > max ? `${s.slice(0, max)}…` : s;
 }
 
-/** A malformed, truncated or unsupported stream; the message is one line. */
+/**
+ * A malformed, truncated or unsupported stream; the message is one line.
+ *
+ * @example A stream that ends after its header
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { parseStream } from "../parse/stream.ts";
+ * import { StreamError } from "./errors.ts";
+ * const bytes = new Uint8Array([0x51, 0x45, 0x56, 0x4d, 0, 0, 0, 3]); // "QEVM", version 3
+ * const input = await openInput(ReadableStream.from([bytes]));
+ * const kinds: string[] = [];
+ * let error: unknown;
+ * try {
+ *   for await (const rec of parseStream(input.reader)) kinds.push(rec.kind);
+ * } catch (e) {
+ *   error = e;
+ * }
+ * input.close();
+ * // "offset 8 (0x8), next record: truncated: the stream ends before QEMU_VM_EOF"
+ * if (!(error instanceof StreamError) || error.offset !== 8 || kinds.join() !== "header") {
+ *   throw new Error("the header is yielded, then the error names offset 8");
+ * }
+ * ```
+ */
 export class StreamError extends Error {
+  /** Absolute byte offset of the offending bytes. */
   readonly offset: number;
+  /** The enclosing section, when there is one. */
   readonly section?: string;
+  /** The record being read. */
   readonly record?: string;
+  /** What is wrong, without the location. */
   readonly detail: string;
 
+  /** An error at `loc`; the message is the location followed by `detail`. */
   constructor(loc: StreamLocation, detail: string) {
     const parts = [`offset ${loc.offset} (0x${loc.offset.toString(16)})`];
     if (loc.section) parts.push(loc.section);

@@ -7,7 +7,25 @@
 import type { RamBlockInfo, RamKind, RamRecord } from "./records.ts";
 import type { StreamInfo } from "./stream_info.ts";
 
-/** Kind codes in {@link RamBatch.kind}; 1–4 double as writer kinds (see replay/writers.ts). */
+/**
+ * Kind codes in {@link RamBatch.code}; 1–4 double as writer kinds (see replay/writers.ts).
+ *
+ * @example Count XBZRLE records straight from the batches
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { parseStreamItems } from "../parse/stream.ts";
+ * import { RAM_CODE } from "./ram_batch.ts";
+ * const input = await openInput("samples/small-xbzrle.mig");
+ * let xbzrle = 0;
+ * const opts = { vmdesc: input.vmdesc, payloads: false };
+ * for await (const item of parseStreamItems(input.reader, opts)) {
+ *   if (item.kind !== "ram-batch") continue;
+ *   for (let i = 0; i < item.count; i++) if (item.code[i] === RAM_CODE.XBZRLE) xbzrle++;
+ * }
+ * input.close();
+ * if (xbzrle !== 623) throw new Error("the sample has 623 XBZRLE records");
+ * ```
+ */
 export const RAM_CODE = {
   ZERO: 1,
   PAGE: 2,
@@ -103,7 +121,31 @@ export function batchBlock(b: RamBatch, i: number): RamBlockInfo | undefined {
   return k >= 0 ? b.info.blocks[k] : undefined;
 }
 
-/** Record `i` of a batch as a {@link RamRecord} object (payload: a transient view). */
+/**
+ * Record `i` of a batch as a {@link RamRecord} object (payload: a transient view).
+ *
+ * @example The first XBZRLE record of a capture as an object
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { parseStreamItems } from "../parse/stream.ts";
+ * import type { RamRecord } from "./records.ts";
+ * import { RAM_CODE, ramRecordAt } from "./ram_batch.ts";
+ * const input = await openInput("samples/small-xbzrle.mig");
+ * let first: RamRecord | undefined;
+ * for await (const item of parseStreamItems(input.reader, { vmdesc: input.vmdesc })) {
+ *   if (item.kind !== "ram-batch") continue;
+ *   const i = item.code.subarray(0, item.count).indexOf(RAM_CODE.XBZRLE);
+ *   if (i >= 0) {
+ *     first = ramRecordAt(item, i, false); // no payload view: it would not outlive the batch
+ *     break;
+ *   }
+ * }
+ * input.close();
+ * if (first?.type !== "xbzrle" || first.block !== "pc.ram" || !first.covered) {
+ *   throw new Error("an XBZRLE record of pc.ram, with the page bytes its delta covers");
+ * }
+ * ```
+ */
 export function ramRecordAt(b: RamBatch, i: number, payloads = true): RamRecord {
   const code = b.code[i];
   const type = RAM_CODE_KIND[code] as RamKind;

@@ -7,7 +7,18 @@
 /** Severity of a finding. */
 export type Severity = "note" | "warning";
 
-/** Every kind of finding, with its severity and what it means. */
+/**
+ * Every kind of finding, with its severity and what it means.
+ *
+ * @example
+ * ```ts
+ * import { FINDING_KINDS, type FindingKind } from "./findings.ts";
+ * const kinds = Object.keys(FINDING_KINDS) as FindingKind[];
+ * const warnings = kinds.filter((k) => FINDING_KINDS[k].severity === "warning");
+ * if (!warnings.includes("zero-fill")) throw new Error("a non-zero ZERO fill is a warning");
+ * console.log(FINDING_KINDS["zero-fill"].summary);
+ * ```
+ */
 export const FINDING_KINDS = {
   "zero-fill": {
     severity: "warning",

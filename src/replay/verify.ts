@@ -28,7 +28,24 @@ export interface CompareResult {
   diffs: PageDiff[];
 }
 
-/** Compares two files page by page; lists up to `maxDiffs` differing pages. */
+/**
+ * Compares two files page by page; lists up to `maxDiffs` differing pages.
+ *
+ * @example
+ * ```ts
+ * import { compareImages } from "./verify.ts";
+ * const dir = await Deno.makeTempDir();
+ * const image = new Uint8Array(3 * 4096);
+ * await Deno.writeFile(`${dir}/actual.img`, image);
+ * image[4096 + 7] = 1;
+ * await Deno.writeFile(`${dir}/expected.img`, image);
+ * const r = compareImages("pc.ram", `${dir}/actual.img`, `${dir}/expected.img`, 4096);
+ * await Deno.remove(dir, { recursive: true });
+ * if (r.pages !== 3 || r.different !== 1 || r.diffs[0].addr !== 4096) {
+ *   throw new Error("page 1 differs");
+ * }
+ * ```
+ */
 export function compareImages(
   name: string,
   actual: string,
@@ -93,6 +110,29 @@ export function compareImages(
 /**
  * Compares every `expect` image (by RAM block or disk name) with the replayed one. Throws an
  * Error naming the image when a name is unknown or a file cannot be read.
+ *
+ * @example Replay, then verify against an image that differs in one byte
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { replayStream } from "./replay_stream.ts";
+ * import { verifyImages } from "./verify.ts";
+ * const dir = await Deno.makeTempDir();
+ * const input = await openInput("samples/small-xbzrle.mig");
+ * const result = await replayStream(input, {
+ *   targets: { dir },
+ *   parse: { vmdesc: input.vmdesc },
+ *   trackWriters: true,
+ * });
+ * input.close();
+ * const expected = await Deno.readFile(result.ram[0].path);
+ * expected[5 * 4096] ^= 0xff;
+ * await Deno.writeFile(`${dir}/expected.ram`, expected);
+ * const [v] = verifyImages(result, new Map([["pc.ram", `${dir}/expected.ram`]]));
+ * await Deno.remove(dir, { recursive: true });
+ * if (v.different !== 1 || v.diffs[0].addr !== 5 * 4096 || !v.diffs[0].writer) {
+ *   throw new Error("page 5 differs, and the record that last wrote it is named");
+ * }
+ * ```
  */
 export function verifyImages(
   result: ReplayResult,

@@ -23,7 +23,29 @@ export const WRITER = {
 /** A writer kind. */
 export type WriterKind = (typeof WRITER)[keyof typeof WRITER];
 
-/** Names of writer kinds, as reports print them. */
+/**
+ * Names of writer kinds, as reports print them.
+ *
+ * @example The record that last wrote page 0 of a replay
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { replayStream } from "./replay_stream.ts";
+ * import { WRITER_NAMES } from "./writers.ts";
+ * const dir = await Deno.makeTempDir();
+ * const input = await openInput("samples/small-xbzrle.mig");
+ * const result = await replayStream(input, {
+ *   targets: { dir },
+ *   parse: { vmdesc: input.vmdesc },
+ *   trackWriters: true,
+ * });
+ * input.close();
+ * await Deno.remove(dir, { recursive: true });
+ * const last = result.writers.get("pc.ram")?.get(0); // { offset, kind: a WRITER_NAMES value }
+ * if (!last || !Object.values(WRITER_NAMES).includes(last.kind) || WRITER_NAMES[3] !== "XBZRLE") {
+ *   throw new Error("writers are named as WRITER_NAMES names them");
+ * }
+ * ```
+ */
 export const WRITER_NAMES: Record<WriterKind, string> = {
   0: "none",
   1: "ZERO",

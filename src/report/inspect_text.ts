@@ -11,7 +11,23 @@ function num(n: number | undefined): string {
   return n === undefined ? "" : String(n);
 }
 
-/** The timeline as a table. */
+/**
+ * The timeline as a table.
+ *
+ * @example
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { inspectStream } from "./inspect_stream.ts";
+ * import { timelineTable } from "./inspect_text.ts";
+ * const input = await openInput("samples/small-block.mig");
+ * const { timeline } = await inspectStream(input, { vmdesc: input.vmdesc });
+ * input.close();
+ * const lines = timelineTable(timeline).trimEnd().split("\n");
+ * if (!lines[0].includes("OFFSET") || lines.length !== timeline.length + 2) {
+ *   throw new Error("a header line, a rule, then one line per row");
+ * }
+ * ```
+ */
 export function timelineTable(rows: TimelineRow[]): string {
   return renderTable(
     [
@@ -256,7 +272,23 @@ function ending(s: Summary, out: string[]): void {
     );
   }
 }
-/** Renders the summary as text. */
+/**
+ * Renders the summary as text.
+ *
+ * @example
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { inspectStream } from "./inspect_stream.ts";
+ * import { summaryText } from "./inspect_text.ts";
+ * const input = await openInput("samples/small-block.mig");
+ * const { summary } = await inspectStream(input, { vmdesc: input.vmdesc });
+ * input.close();
+ * const text = summaryText(summary);
+ * if (!text.startsWith("Summary\n") || !text.includes("disk0")) {
+ *   throw new Error("the summary names the block-migration device");
+ * }
+ * ```
+ */
 export function summaryText(s: Summary): string {
   const out: string[] = [];
   for (

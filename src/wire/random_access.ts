@@ -55,7 +55,23 @@ export interface FileAccessOptions {
   create?: boolean;
 }
 
-/** A file addressed by position (node:fs positional I/O on one descriptor). */
+/**
+ * A file addressed by position (node:fs positional I/O on one descriptor).
+ *
+ * @example
+ * ```ts
+ * import { fileAccess } from "./random_access.ts";
+ * const path = await Deno.makeTempFile();
+ * const f = fileAccess(path, { write: true });
+ * f.write!(new Uint8Array([1, 2, 3]), 4096); // past the end: the file grows, a hole before
+ * const b = new Uint8Array(4);
+ * const n = f.read(b, 4094);
+ * const size = f.size;
+ * f.close();
+ * await Deno.remove(path);
+ * if (size !== 4099 || n !== 4 || b.join() !== "0,0,1,2") throw new Error("hole, then data");
+ * ```
+ */
 export function fileAccess(path: string, opts: FileAccessOptions = {}): RandomAccess & {
   readonly fd: number;
 } {

@@ -128,7 +128,25 @@ export function xbzrleValidate(enc: Uint8Array, pageSize: number): number | Xbzr
   return validate(enc, pageSize);
 }
 
-/** Decodes `enc` on top of `page` (its current content); returns covered bytes or a fault. */
+/**
+ * Decodes `enc` on top of `page` (its current content); returns covered bytes or a fault.
+ *
+ * @example Round trip, and a delta that breaks a rule
+ * ```ts
+ * import { xbzrleDecode } from "./decode.ts";
+ * import { xbzrleEncode } from "./encode.ts";
+ * const old = new Uint8Array(4096).fill(7);
+ * const now = old.slice().fill(9, 2000, 2100);
+ * const delta = new Uint8Array(4096);
+ * const n = xbzrleEncode(old, now, delta);
+ * const page = old.slice();
+ * if (xbzrleDecode(delta.subarray(0, n), page) !== 2100 || page[2050] !== 9) {
+ *   throw new Error("the delta covers the page up to its last changed byte");
+ * }
+ * const fault = xbzrleDecode(new Uint8Array([0, 0, 0]), page);
+ * if (typeof fault === "number" || fault.at !== 1) throw new Error("a zero-length data run");
+ * ```
+ */
 export function xbzrleDecode(enc: Uint8Array, page: Uint8Array): number | XbzrleFault {
   // Validate first so that a bad delta leaves the page untouched.
   const v = validate(enc, page.length);

@@ -21,6 +21,22 @@ const WASM = wasmEncoderAvailable();
 /**
  * Encodes the change from `oldPage` to `newPage` into `out` (at most `limit` bytes, QEMU uses
  * the page size). Returns the encoded length, 0 when the pages are equal, -1 on overflow.
+ *
+ * @example Encode a 3-byte change, then decode it on top of the old page
+ * ```ts
+ * import { xbzrleDecode } from "./decode.ts";
+ * import { xbzrleEncode } from "./encode.ts";
+ * const before = new Uint8Array(4096);
+ * const after = before.slice();
+ * after.set([1, 2, 3], 100);
+ * const delta = new Uint8Array(4096);
+ * const n = xbzrleEncode(before, after, delta);
+ * // zero run of 100, data run of 3, the 3 bytes; the trailing unchanged run is omitted.
+ * if (n !== 5 || xbzrleEncode(before, before, delta) !== 0) throw new Error("5 bytes; 0: equal");
+ * const page = before.slice();
+ * xbzrleDecode(delta.subarray(0, n), page);
+ * if (page.join() !== after.join()) throw new Error("round trip");
+ * ```
  */
 export function xbzrleEncode(
   oldPage: Uint8Array,
