@@ -57,7 +57,8 @@ export {
   type PageDiff,
   verifyImages,
 } from "./src/replay/verify.ts";
-export { WRITER_NAMES, type WriterKind } from "./src/replay/writers.ts";
+export { WRITER, WRITER_NAMES, type WriterKind, WriterMap } from "./src/replay/writers.ts";
+export type { ChannelInput } from "./src/replay/multifd_scheduler.ts";
 
 // emit.
 export {
@@ -73,11 +74,19 @@ export { loadTemplate, type Template } from "./src/emit/template.ts";
 
 // Records, per-stream facts, errors.
 export type * from "./src/protocol/records.ts";
-export { RAM_CODE, type RamBatch, ramRecordAt } from "./src/protocol/ram_batch.ts";
+export { RAM_CODE, RAM_CODE_KIND, type RamBatch, ramRecordAt } from "./src/protocol/ram_batch.ts";
+export type { SectionType } from "./src/protocol/constants.ts";
 export type { PageSizeSource, StreamInfo } from "./src/protocol/stream_info.ts";
 export { StreamError, type StreamLocation } from "./src/protocol/errors.ts";
 
 // Bytes: random access and the XBZRLE codec.
-export { bytesAccess, fileAccess, type RandomAccess } from "./src/wire/random_access.ts";
+export {
+  bytesAccess,
+  fileAccess,
+  type FileAccessOptions,
+  type RandomAccess,
+} from "./src/wire/random_access.ts";
+export { ByteReader } from "./src/wire/reader.ts";
+export type { ByteSink } from "./src/wire/writer.ts";
 export { xbzrleDecode, type XbzrleFault } from "./src/xbzrle/decode.ts";
-export { xbzrleEncode } from "./src/xbzrle/encode.ts";
+export { XBZRLE_OVERFLOW, XBZRLE_UNCHANGED, xbzrleEncode } from "./src/xbzrle/encode.ts";
