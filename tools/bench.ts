@@ -67,19 +67,29 @@ const LIMITS: Record<string, string> = {
   "1": "The parser's per-record work beyond the DataView walk is validation (kind switch, " +
     "block bounds, PACKAGED limit, pass counting) and storing ten batch columns per record " +
     "(`put`); one generator step per batch of 2048. The profile is readRamBatch and put.",
-  "2": "The capture is only ≈10 MiB (≈1.1 M records), so the whole process is short and its " +
-    "fixed costs weigh: `deno run` of an empty script alone is ≈25 ms, and loading the CLI " +
-    "costs ≈10–15 ms more, mostly Deno's lazily loaded Node-compatibility modules " +
-    "(`lazyLoad`/`loadExtScript` in the profile: src/ imports `node:util` parseArgs and " +
-    "`node:fs`). The remaining ≈80–100 ms are parsing and summarizing ≈1.1 M records in a fresh " +
-    "isolate: readRamBatch, put and Summarizer's addBatch run partly before V8 has optimized " +
-    "them, and GC shows up at ≈10 %; in a warm process (target 1) the same work runs at " +
-    "≈30 M records/s with the Summarizer, i.e. ≈35 ms. analyze-migration.py needs ≈0.9 s, so " +
-    "10× means ≤ ≈90 ms for the whole process.",
-  "3": "With the stream in the page cache `cat` is a memory copy. inspect reads the same bytes " +
-    "(op_node_fs_read_sync, 4 MiB positional reads through node:fs) and adds fixed costs " +
-    "(start-up ≈25 ms, Node-compat module loading ≈10 ms, the vmdesc JSON) and the per-record " +
-    "parse and summary; see the profile.",
+  "2": "The capture is small (≈10 MiB, ≈1.05 M records), so the whole process is short and " +
+    "fixed costs weigh: inspect of a 2.4 KiB stream already takes ≈75–80 ms against ≈23 ms for " +
+    "`deno run` of an empty script (Other measurements, 7). About 30 ms of that difference is " +
+    'Deno\'s Node-compatibility layer, which `import "node:fs"` alone loads (src/wire/' +
+    "random_access.ts, src/replay/targets.ts and src/commands/replay.ts import node:fs; " +
+    "`lazyLoad`, `loadExtScript` and `op_load_ext_script` in the profile). The rest, ≈100 ms, " +
+    "is parsing and summarizing the records in a fresh isolate: readRamBatch, addBatch, put " +
+    "and ramSection run their first batches before V8 has optimized them, and the garbage " +
+    "collector takes ≈10 % of the samples against ≈1 % in the warm process of target 1 — " +
+    "likely doubles boxed by the unoptimized tiers (page addresses up to 4 GiB and the batch's " +
+    "Float64Array columns are beyond V8's small integers). Warm, the same work runs at " +
+    "≈29 M records/s with the Summarizer (≈36 ms). 10× analyze-migration.py (≈0.9 s) means " +
+    "≤ ≈90 ms for the whole process: both the fixed cost and the cold-start parse would have " +
+    "to shrink.",
+  "3": "With the file in the page cache `cat` is a memory copy (≈11 GB/s here). inspect's time " +
+    "has three parts of similar size: its fixed cost (≈75–80 ms for a 2.4 KiB stream, Other " +
+    "measurements, 7 — start-up, module loading, node:fs), reading the file " +
+    "(`op_node_fs_read_sync` ≈75 ms: 4 MiB positional reads through node:fs at ≈22 GB/s, " +
+    "faster per byte than cat's 128 KiB reads but still half of cat's whole time), and parsing " +
+    "and summarizing ≈0.55 M records (readRamBatch, addBatch, put: ≈40–50 ms). 0.8× cat means " +
+    "≤ 1.25× cat's time. The copy cannot go without mmap (Deno has none outside FFI); the " +
+    "fixed cost is where tens of ms could come from (no node:fs, fewer modules loaded for " +
+    "inspect). The profile samples only after the runtime has started.",
   "4": "replay's own CPU time is mostly its writes: `innerWriteSync` (Deno's node:fs " +
     "`writeSync` wrapper) and `op_node_fs_write_sync` together take ≈70 % of the busy samples, " +
     "the wrapper as much as the system call; the parse is a few per cent. The rest of the wall " +
@@ -148,14 +158,40 @@ if (want("7")) {
   let flag = "--version";
   const probe = await migscope([flag]);
   if (probe.code !== 0) flag = "--help";
+  // Fixed costs, for the analysis: a script that only imports node:fs (src/ reads and writes
+  // files through it), and inspect of a 2.4 KB stream (1 MiB of zero RAM).
+  const nodeFs = `${CACHE}/import_node_fs.ts`;
+  await Deno.writeTextFile(nodeFs, 'import "node:fs";\n');
+  const zeroImg = `${dir}/tiny.img`;
+  const tiny = `${dir}/tiny.mig`;
+  await Deno.writeFile(zeroImg, new Uint8Array(MiB));
+  await migscope(["emit", "--ram", `pc.ram=${zeroImg}`, "-o", tiny]);
   const ours: Run[] = [];
   const base: Run[] = [];
+  const fsOnly: Run[] = [];
+  const tinyInspect: Run[] = [];
   for (let i = 0; i < n + 2; i++) {
     const a = await migscope([flag]);
     const b = await run(Deno.execPath(), ["run", "-A", empty]);
-    if (i >= 2) ours.push(a), base.push(b);
+    const c = await run(Deno.execPath(), ["run", "-A", nodeFs]);
+    const d = await migscope(["inspect", tiny]);
+    if (i >= 2) ours.push(a), base.push(b), fsOnly.push(c), tinyInspect.push(d);
   }
   const t = med(ours);
+  extras.push([
+    "7",
+    "`deno run -A` of a script that only imports `node:fs`",
+    dur(med(fsOnly)),
+    `empty script: ${dur(med(base))} (+${dur(med(fsOnly) - med(base))})`,
+  ]);
+  extras.push([
+    "7",
+    `\`inspect\` of a ${
+      (fs.statSync(tiny).size / 1024).toFixed(1)
+    } KiB stream (fixed cost of inspect)`,
+    dur(med(tinyInspect)),
+    `empty script: ${dur(med(base))} (+${dur(med(tinyInspect) - med(base))})`,
+  ]);
   targets.push({
     id: "7",
     what: `start-up: \`deno run -A src/cli/main.ts ${flag}\` (median of ${n})`,
@@ -561,9 +597,9 @@ if (!values["no-write"]) {
     "",
     `Measured by \`deno task bench\` on ${machine()}, ${new Date().toISOString().slice(0, 10)}.`,
     `Process times are wall times of the whole process (start-up included), median of ${reps}`,
-    "runs after a warm-up run, with the input in the page cache unless said otherwise; in-process",
-    "rates are medians of rounds that time every case once. Every baseline is measured in the",
-    "same run.",
+    "runs (after an untimed warm-up run, except replay and the copies of target 4), with the",
+    "input in the page cache unless said otherwise; in-process rates are medians of rounds that",
+    "time every case once. Every baseline is measured in the same run.",
     "",
     "## Targets",
     "",
@@ -580,7 +616,7 @@ if (!values["no-write"]) {
     ...missed.flatMap((t) => [
       `### Profile: target ${t.id} (${t.what})`,
       "",
-      "`deno run -A --cpu-prof` of the measured command, top self time:",
+      "`deno run -A --cpu-prof --cpu-prof-interval=100` of the measured command, top self time (mean of 3 runs):",
       "",
       profiles.get(t.id) ?? "(not profiled)",
       "",
@@ -588,6 +624,8 @@ if (!values["no-write"]) {
   ].join("\n");
   const mdPath = values.out!.startsWith("/") ? values.out! : `${ROOT}${values.out}`;
   await Deno.writeTextFile(mdPath, md);
+  // The repository's formatting (deno fmt wraps prose and aligns tables).
+  await new Deno.Command(Deno.execPath(), { args: ["fmt", "-q", mdPath], cwd: ROOT }).output();
   log(`wrote ${mdPath}`);
 }
 if (values.keep) log(`kept ${dir}`);
@@ -606,8 +644,8 @@ function ANALYSIS(missed: string[]): string {
     "  RAM on /dev/shm, SeaBIOS only, running for 1 s, then `migrate exec:cat > FILE` with no",
     "  bandwidth limit. The stream is ≈1 Mi ZERO records, the BIOS's pages, 33 device sections",
     "  and the vmdesc; analyze-migration.py reads all of it record by record.",
-    "- **3** is a hot-cache comparison: `cat` moves ≈10–30 GB/s here, so inspect's",
-    "  fixed costs (Deno start-up, module loading) and per-record work both count.",
+    "- **3** is a hot-cache comparison: `cat` is a memory copy, so inspect's fixed costs",
+    "  (Deno start-up, module loading) and its per-record work both count.",
     "- **4** times `CMD && sync` after an untimed `sync` and removal of the previous output, for",
     "  replay and both copies alike.",
     "- **5**: encode is the WebAssembly SIMD encoder (src/xbzrle/encode.wat: 64 bytes per step",

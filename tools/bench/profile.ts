@@ -60,22 +60,54 @@ export function reduceProfile(p: CpuProfile, top = 12): Profile {
   return { busyMs: busy, top: entries.slice(0, top) };
 }
 
-/** Runs `deno run -A --cpu-prof ARGS` (stdout discarded) and reduces its profile. */
-export async function profileDeno(args: string[], top = 12): Promise<Profile> {
+/**
+ * Runs `deno run -A --cpu-prof ARGS` `runs` times (stdout discarded, 100 µs sampling) and
+ * reduces the profiles together: self times are per run (the mean over the runs).
+ */
+export async function profileDeno(args: string[], top = 12, runs = 3): Promise<Profile> {
   const dir = await Deno.makeTempDir({ prefix: "migscope-prof-" });
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--cpu-prof", `--cpu-prof-dir=${dir}`, ...args],
-      stdout: "null",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      throw new Error(`profiled run failed: ${new TextDecoder().decode(out.stderr).slice(0, 300)}`);
+    for (let i = 0; i < runs; i++) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          "--cpu-prof",
+          "--cpu-prof-interval=100",
+          `--cpu-prof-dir=${dir}`,
+          ...args,
+        ],
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      if (!out.success) {
+        const err = new TextDecoder().decode(out.stderr).slice(0, 300);
+        throw new Error(`profiled run failed: ${err}`);
+      }
     }
     const files = [...Deno.readDirSync(dir)].filter((f) => f.name.endsWith(".cpuprofile"));
     if (!files.length) throw new Error("no .cpuprofile written");
-    const p = JSON.parse(await Deno.readTextFile(`${dir}/${files[0].name}`)) as CpuProfile;
-    return reduceProfile(p, top);
+    const merged: CpuProfile = { nodes: [], samples: [], timeDeltas: [], startTime: 0, endTime: 0 };
+    let base = 0;
+    for (const f of files) {
+      const p = JSON.parse(await Deno.readTextFile(`${dir}/${f.name}`)) as CpuProfile;
+      let maxId = 0;
+      for (const n of p.nodes) {
+        merged.nodes.push({ ...n, id: n.id + base });
+        maxId = Math.max(maxId, n.id);
+      }
+      // Each profile's deltas are paired with its own samples (delta i+1 belongs to sample i).
+      for (let i = 0; i < p.samples.length; i++) {
+        merged.samples.push(p.samples[i] + base);
+        merged.timeDeltas.push(p.timeDeltas[i + 1] ?? 0);
+      }
+      base += maxId + 1;
+    }
+    merged.timeDeltas.unshift(0);
+    const r = reduceProfile(merged, top);
+    r.busyMs /= files.length;
+    for (const e of r.top) e.selfMs /= files.length;
+    return r;
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
@@ -84,7 +116,7 @@ export async function profileDeno(args: string[], top = 12): Promise<Profile> {
 /** A profile as a Markdown table. */
 export function profileTable(p: Profile): string {
   return [
-    `| self ms (of ${p.busyMs.toFixed(0)} busy) | self % | function | where |`,
+    `| self ms (of ${p.busyMs.toFixed(0)} busy per run) | self % | function | where |`,
     "| ------: | -----: | -------- | ----- |",
     ...p.top.map((e) =>
       `| ${e.selfMs.toFixed(1)} | ${e.percent.toFixed(1)} | ${e.fn} | ${e.where || "(V8/Deno)"} |`
