@@ -43,6 +43,7 @@ import {
   run,
   sh,
   sync,
+  waitQuiet,
   warm,
   writeImage,
   writeSparseImage,
@@ -98,9 +99,15 @@ const LIMITS: Record<string, string> = {
     "costs far more than one contiguous file of the stream's size — `cp --sparse=always` of " +
     "the same image pays the same and is within 0.8× of replay, while `cp` of the stream " +
     "writes one sequential extent.",
-  "5": "encode runs in WebAssembly (SIMD); decode is JavaScript: it copies the old page, then " +
-    "applies the runs — the memcpy baseline of the same pages (whose 64 MiB working set does " +
-    "not fit in the caches) bounds it.",
+  "5a": "encode's time is split between the copies into the WebAssembly module's memory " +
+    "(`encodeWasm`: both 4 KiB pages are copied in with `mem.set` before each call and the " +
+    "delta copied out — TypedArray copies count as its self time) and the SIMD scan " +
+    "(`wasm-function[0]`). With the pages spread over 64 MiB the copies miss the caches, which " +
+    "is also what bounds the memcpy baseline; keeping the cache's old pages in the module's " +
+    "memory would save one of the two copies (src/xbzrle/encode_wasm.ts, cache.ts).",
+  "5b": "decode is JavaScript: a validation walk of the delta (`validate`), then the apply " +
+    "walk, after the copy of the old page onto the work page that the measurement includes; " +
+    "the memcpy baseline of the same pages (64 MiB working set, out of the caches) bounds it.",
   "6": "emit reads every page of the image (holes read back as zeros) and tests it for zero; " +
     "it cannot skip holes with SEEK_DATA/SEEK_HOLE (Deno's file API has no such whence).",
   "7": "Start-up is `deno run`'s own (the empty script) plus loading src/cli/main.ts's module " +
@@ -148,8 +155,17 @@ async function repeat(n: number, fn: () => Promise<Run>, warmup = 0): Promise<Ru
 }
 const med = (rs: Run[]) => median(rs.map((r) => r.seconds));
 
+/** Load from other processes seen before each target (they share the machine's cores). */
+const quiet: string[] = [];
+async function settle(id: string) {
+  const busy = await waitQuiet();
+  quiet.push(`${id}: ${(100 * busy).toFixed(0)} %`);
+  if (busy > 0.1) log(`target ${id}: the machine is still ${(100 * busy).toFixed(0)} % busy`);
+}
+
 // ---- 7. start-up ----------------------------------------------------------------------------
 if (want("7")) {
+  await settle("7");
   log("start-up");
   const n = Math.max(10, Number(values["startup-runs"]));
   await Deno.mkdir(CACHE, { recursive: true });
@@ -208,6 +224,7 @@ if (want("7")) {
 
 // ---- 1. in-process parsing ------------------------------------------------------------------
 if (want("1")) {
+  await settle("1");
   log("in-process parsing");
   const pages = Number(values["parse-pages"]);
   const r = await parseRates(pages, Math.max(reps, 11));
@@ -244,6 +261,7 @@ if (want("1")) {
 if (want("2")) {
   log("idle capture");
   const cap = await cachedIdleCapture({ ramMiB: Number(values["idle-mib"]) });
+  await settle("2");
   log(`inspect --json of ${cap.file}${cap.cached ? " (cached)" : ""}`);
   await warm(cap.file);
   const ours = await repeat(reps, () => migscope(["inspect", "--json", cap.file]), 1);
@@ -307,6 +325,7 @@ if (want("3") || want("4") || want("5")) {
     await warm(stream);
 
     if (want("3")) {
+      await settle("3");
       log("inspect vs cat");
       const ins: Run[] = [];
       const cat: Run[] = [];
@@ -349,6 +368,7 @@ if (want("3") || want("4") || want("5")) {
     }
 
     if (want("4")) {
+      await settle("4");
       log("replay vs cp");
       const out = `${dir}/out`;
       const img = `${out}/pc.ram.ram`;
@@ -400,6 +420,7 @@ if (want("3") || want("4") || want("5")) {
     }
 
     if (want("5")) {
+      await settle("5");
       log("XBZRLE");
       const { oldP, newP } = changedPages(r0, r1);
       const x = xbzrleRates(oldP, newP, Math.max(reps, 7));
@@ -411,6 +432,8 @@ if (want("3") || want("4") || want("5")) {
         r1,
         "--case",
         c,
+        "--rounds",
+        "400",
       ];
       targets.push({
         id: "5a",
@@ -445,6 +468,7 @@ if (want("6")) {
   log(`emit of a ${gib} GiB image that is 98 % holes`);
   const data = writeSparseImage(img, bytes);
   await warm(img);
+  await settle("6");
   const out = `${dir}/holes.mig`;
   const emit: Run[] = [];
   const cp: Run[] = [];
@@ -566,6 +590,10 @@ const extraTable = extras.length
   : "";
 if (extraTable) console.log(`\n${extraTable}`);
 for (const t of targets) if (t.note) notes.push(`Target ${t.id}: ${t.note}`);
+notes.push(
+  "Each target waited until other processes used < 10 % of the CPUs over 2 s (at most 3 min); " +
+    `share busy when it started: ${quiet.join(", ")}.`,
+);
 if (peer) {
   const v = await new Deno.Command("python3", { args: ["--version"], stdout: "piped" }).output();
   notes.push(

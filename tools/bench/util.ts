@@ -183,3 +183,29 @@ export function rate(bytes: number, seconds: number): string {
 export function dur(seconds: number): string {
   return seconds < 1 ? `${(seconds * 1000).toFixed(0)} ms` : `${seconds.toFixed(2)} s`;
 }
+
+function cpuTimes(): { busy: number; total: number } {
+  const f = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).slice(1)
+    .map(Number);
+  const total = f.reduce((a, b) => a + b, 0);
+  return { busy: total - f[3] - f[4], total };
+}
+
+/** Share of all CPUs busy during the next `ms` milliseconds (0–1), from /proc/stat. */
+export async function cpuBusy(ms = 2000): Promise<number> {
+  const a = cpuTimes();
+  await new Promise((r) => setTimeout(r, ms));
+  const b = cpuTimes();
+  return b.total > a.total ? (b.busy - a.busy) / (b.total - a.total) : 0;
+}
+
+/**
+ * Waits (up to `maxMs`) until other processes leave the machine quiet — less than `limit` of all
+ * CPUs busy over 2 s while this process sleeps — and returns the busy share last seen.
+ */
+export async function waitQuiet(limit = 0.1, maxMs = 180_000): Promise<number> {
+  const end = Date.now() + maxMs;
+  let busy = await cpuBusy();
+  while (busy > limit && Date.now() < end) busy = await cpuBusy();
+  return busy;
+}

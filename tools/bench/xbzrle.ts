@@ -99,25 +99,26 @@ if (import.meta.main) {
       old: { type: "string" },
       new: { type: "string" },
       case: { type: "string", default: "encode" },
-      rounds: { type: "string", default: "100" },
+      rounds: { type: "string", default: "400" },
     },
   });
   const { oldP, newP } = changedPages(values.old!, values.new!);
   const out = new Uint8Array(PAGE);
   const work = new Uint8Array(PAGE);
   const enc = oldP.map((o, i) => out.slice(0, Math.max(0, xbzrleEncode(o, newP[i], out))));
-  const t0 = performance.now();
-  for (let k = 0; k < Number(values.rounds); k++) {
+  const rounds = Number(values.rounds);
+  function encodeLoop() {
+    for (let i = 0; i < oldP.length; i++) xbzrleEncode(oldP[i], newP[i], out);
+  }
+  function decodeLoop() {
     for (let i = 0; i < oldP.length; i++) {
-      if (values.case === "encode") xbzrleEncode(oldP[i], newP[i], out);
-      else {
-        work.set(oldP[i]);
-        if (enc[i].length) xbzrleDecode(enc[i], work);
-      }
+      work.set(oldP[i]);
+      if (enc[i].length) xbzrleDecode(enc[i], work);
     }
   }
+  const loop = values.case === "encode" ? encodeLoop : decodeLoop;
+  const t0 = performance.now();
+  for (let k = 0; k < rounds; k++) loop();
   const s = (performance.now() - t0) / 1000;
-  console.log(
-    `${values.case}: ${(oldP.length * PAGE * Number(values.rounds) / s / 1e9).toFixed(2)} GB/s`,
-  );
+  console.log(`${values.case}: ${(oldP.length * PAGE * rounds / s / 1e9).toFixed(2)} GB/s`);
 }
