@@ -107,15 +107,15 @@ if (import.meta.main) {
   const work = new Uint8Array(PAGE);
   const enc = oldP.map((o, i) => out.slice(0, Math.max(0, xbzrleEncode(o, newP[i], out))));
   const rounds = Number(values.rounds);
-  function encodeLoop() {
+  const encodeLoop = () => {
     for (let i = 0; i < oldP.length; i++) xbzrleEncode(oldP[i], newP[i], out);
-  }
-  function decodeLoop() {
+  };
+  const decodeLoop = () => {
     for (let i = 0; i < oldP.length; i++) {
       work.set(oldP[i]);
       if (enc[i].length) xbzrleDecode(enc[i], work);
     }
-  }
+  };
   const loop = values.case === "encode" ? encodeLoop : decodeLoop;
   const t0 = performance.now();
   for (let k = 0; k < rounds; k++) loop();
