@@ -24,7 +24,7 @@ import { parseArgs } from "node:util";
 import * as fs from "node:fs";
 import { cachedIdleCapture } from "./idle_capture.ts";
 import { parseRates } from "./bench/parse.ts";
-import { profileDeno, profileTable } from "./bench/profile.ts";
+import { type Profile, profileDeno, profileTable } from "./bench/profile.ts";
 import { changedPages, xbzrleRates } from "./bench/xbzrle.ts";
 import {
   CACHE,
@@ -63,54 +63,85 @@ interface Target {
   note?: string;
 }
 
-/** What limits a target, said in BENCHMARKS.md when it is missed (from the profiles). */
-const LIMITS: Record<string, string> = {
-  "1": "The parser's per-record work beyond the DataView walk is validation (kind switch, " +
-    "block bounds, PACKAGED limit, pass counting) and storing ten batch columns per record " +
-    "(`put`); one generator step per batch of 2048. The profile is readRamBatch and put.",
-  "2": "The capture is small (≈10 MiB, ≈1.05 M records), so the whole process is short and " +
-    "fixed costs weigh: inspect of a 2.4 KiB stream already takes ≈75–80 ms against ≈23 ms for " +
-    "`deno run` of an empty script (Other measurements, 7). About 30 ms of that difference is " +
-    'Deno\'s Node-compatibility layer, which `import "node:fs"` alone loads (src/wire/' +
-    "random_access.ts, src/replay/targets.ts and src/commands/replay.ts import node:fs; " +
-    "`lazyLoad`, `loadExtScript` and `op_load_ext_script` in the profile). The rest, ≈100 ms, " +
-    "is parsing and summarizing the records in a fresh isolate: readRamBatch, addBatch, put " +
-    "and ramSection run their first batches before V8 has optimized them, and the garbage " +
-    "collector takes ≈10 % of the samples against ≈1 % in the warm process of target 1 — " +
-    "likely doubles boxed by the unoptimized tiers (page addresses up to 4 GiB and the batch's " +
-    "Float64Array columns are beyond V8's small integers). Warm, the same work runs at " +
-    "≈29 M records/s with the Summarizer (≈36 ms). 10× analyze-migration.py (≈0.9 s) means " +
-    "≤ ≈90 ms for the whole process: both the fixed cost and the cold-start parse would have " +
-    "to shrink.",
-  "3": "With the file in the page cache `cat` is a memory copy (≈11 GB/s here). inspect's time " +
-    "has three parts of similar size: its fixed cost (≈75–80 ms for a 2.4 KiB stream, Other " +
-    "measurements, 7 — start-up, module loading, node:fs), reading the file " +
-    "(`op_node_fs_read_sync` ≈75 ms: 4 MiB positional reads through node:fs at ≈22 GB/s, " +
-    "faster per byte than cat's 128 KiB reads but still half of cat's whole time), and parsing " +
-    "and summarizing ≈0.55 M records (readRamBatch, addBatch, put: ≈40–50 ms). 0.8× cat means " +
-    "≤ 1.25× cat's time. The copy cannot go without mmap (Deno has none outside FFI); the " +
-    "fixed cost is where tens of ms could come from (no node:fs, fewer modules loaded for " +
-    "inspect). The profile samples only after the runtime has started.",
-  "4": "replay's own CPU time is mostly its writes: `innerWriteSync` (Deno's node:fs " +
-    "`writeSync` wrapper) and `op_node_fs_write_sync` together take ≈70 % of the busy samples, " +
-    "the wrapper as much as the system call; the parse is a few per cent. The rest of the wall " +
-    "time is `sync`: replay leaves the image sparse (zero pages are holes, runs of non-zero " +
-    "pages are written at their offsets), and writing back an image of many ≈250 KiB extents " +
-    "costs far more than one contiguous file of the stream's size — `cp --sparse=always` of " +
-    "the same image pays the same and is within 0.8× of replay, while `cp` of the stream " +
-    "writes one sequential extent.",
-  "5a": "encode's time is split between the copies into the WebAssembly module's memory " +
+/** Numbers measured in this run that the analysis quotes (ms, GB/s, M records/s). */
+const facts: Record<string, number> = {};
+const f0 = (k: string) => (facts[k] ?? NaN).toFixed(0);
+const f1 = (k: string) => (facts[k] ?? NaN).toFixed(1);
+/** A profiled function's share of the busy samples of target `id`, in %. */
+const share = (id: string, ...fns: string[]) =>
+  (profileData.get(id)?.top ?? []).filter((e) => fns.includes(e.fn))
+    .reduce((a, e) => a + e.percent, 0).toFixed(0);
+
+/** What limits a target, said in BENCHMARKS.md when it is missed (from this run's numbers). */
+const LIMITS: Record<string, () => string> = {
+  "1": () =>
+    "The parser's per-record work beyond the DataView walk is validation (kind switch, block " +
+    "bounds, PACKAGED limit, pass counting) and storing ten batch columns per record (`put`); " +
+    "one generator step per batch of 2048. The profile is readRamBatch and put.",
+  "2": () =>
+    `The capture is small (≈10 MiB, ≈1.05 M records): inspect --json takes ${f0("t2")} ms in ` +
+    `all, and ${f0("tiny")} ms of that is inspect's fixed cost — inspect of a 2.4 KiB stream ` +
+    `(Other measurements, 7), against ${f0("empty")} ms for \`deno run\` of an empty script. ` +
+    `Of that difference, ${f0("nodeFsExtra")} ms is Deno's Node-compatibility layer, which ` +
+    '`import "node:fs"` alone loads (src/wire/random_access.ts, src/replay/targets.ts and ' +
+    "src/commands/replay.ts import node:fs; `lazyLoad`, `loadExtScript` and " +
+    `\`op_load_ext_script\` are ${
+      share("2", "lazyLoad", "loadExtScript", "op_load_ext_script")
+    } % ` +
+    `of the profile). The records cost the remaining ≈${f0("t2records")} ms, in a fresh ` +
+    "isolate: readRamBatch, addBatch, put and ramSection run their first batches before V8 has " +
+    `optimized them, and the garbage collector takes ${share("2", "(garbage collector)")} % of ` +
+    "the samples (≈1 % in the warm process of target 1) — likely doubles boxed by the " +
+    "unoptimized tiers (page addresses up to 4 GiB and the batch's Float64Array columns are " +
+    "beyond V8's small integers)." +
+    (facts.summaryRate
+      ? ` Warm, the same work runs at ${f1("summaryRate")} M records/s with the Summarizer.`
+      : "") +
+    ` 10× analyze-migration.py (${f0("peer2")} ms) means ≤ ${f0("t2goal")} ms for the whole ` +
+    `process, ${f0("t2gap")} ms less than now — ` +
+    (facts.t2gap <= facts.nodeFsExtra
+      ? `less than the node:fs layer costs (${f0("nodeFsExtra")} ms).`
+      : `more than the node:fs layer's ${f0("nodeFsExtra")} ms: the cold-start parse would ` +
+        "have to shrink too."),
+  "3": () =>
+    `With the file in the page cache \`cat\` is a memory copy (${f0("cat3")} ms here); 0.8× ` +
+    `cat means ≤ ${f0("t3goal")} ms, inspect takes ${f0("t3")} ms. Its fixed cost alone is ` +
+    `${f0("tiny")} ms (inspect of a 2.4 KiB stream, Other measurements, 7: start-up, module ` +
+    `loading, ${f0("nodeFsExtra")} ms of it node:fs's compatibility layer). In the profile, ` +
+    `reading the file (\`op_node_fs_read_sync\`: 4 MiB positional reads through node:fs) is ` +
+    `${share("3", "op_node_fs_read_sync")} % of the samples and parsing and summarizing ` +
+    `(readRamBatch, addBatch, put, ramSection) ` +
+    `${share("3", "readRamBatch", "addBatch", "put", "ramSection")} %. The copy out of the ` +
+    "page cache cannot go without mmap (Deno has none outside FFI); the fixed cost is where " +
+    "tens of ms could come from (no node:fs, fewer modules loaded for inspect). The profile " +
+    "samples only after the runtime has started, and `--cpu-prof` slows the run down.",
+  "4": () =>
+    "replay's own CPU time is mostly its writes: `innerWriteSync` (Deno's node:fs `writeSync` " +
+    "wrapper) and `op_node_fs_write_sync` lead the profile; the parse is a few per cent. The " +
+    "rest of the wall time is `sync`: replay leaves the image sparse (zero pages are holes, " +
+    "runs of non-zero pages are written at their offsets), and writing back an image of many " +
+    "small extents costs more than one contiguous file — `cp --sparse=always` of the same " +
+    "image pays the same, while `cp` of the stream writes one sequential extent.",
+  "5a": () =>
+    "encode's time is split between the copies into the WebAssembly module's memory " +
     "(`encodeWasm`: both 4 KiB pages are copied in with `mem.set` before each call and the " +
     "delta copied out — TypedArray copies count as its self time) and the SIMD scan " +
     "(`wasm-function[0]`). With the pages spread over 64 MiB the copies miss the caches, which " +
     "is also what bounds the memcpy baseline; keeping the cache's old pages in the module's " +
     "memory would save one of the two copies (src/xbzrle/encode_wasm.ts, cache.ts).",
-  "5b": "decode is JavaScript: a validation walk of the delta (`validate`), then the apply " +
-    "walk, after the copy of the old page onto the work page that the measurement includes; " +
-    "the memcpy baseline of the same pages (64 MiB working set, out of the caches) bounds it.",
-  "6": "emit reads every page of the image (holes read back as zeros) and tests it for zero; " +
+  "5b": () =>
+    "The measurement (unchanged from earlier runs, and bench/xbzrle_bench.ts's) copies the " +
+    "old page onto a work page before each decode, and that copy is most of the time: the " +
+    `memcpy of the same pages alone runs at ${f1("memcpy")} GB/s, decode with the copy at ` +
+    `${f1("decode")} GB/s, so the decode itself (validation walk, then the apply walk: ` +
+    "`validate` and `xbzrleDecode`, inlined into the loop in the profile) takes " +
+    `≈${f0("decodeShare")} % of it. Decoding straight onto pages that hold the old content, ` +
+    `as a destination does, runs at ${f1("decodeInPlace")} GB/s (Other measurements, 5).`,
+  "6": () =>
+    "emit reads every page of the image (holes read back as zeros) and tests it for zero; " +
     "it cannot skip holes with SEEK_DATA/SEEK_HOLE (Deno's file API has no such whence).",
-  "7": "Start-up is `deno run`'s own (the empty script) plus loading src/cli/main.ts's module " +
+  "7": () =>
+    "Start-up is `deno run`'s own (the empty script) plus loading src/cli/main.ts's module " +
     "graph, including Node-compatibility modules (`node:util`).",
 };
 
@@ -140,6 +171,7 @@ const extras: string[][] = [];
 const notes: string[] = [];
 const peer = Deno.env.get("ANALYZE_MIGRATION");
 const profiles = new Map<string, string>();
+const profileData = new Map<string, Profile>();
 const log = (s: string) => console.error(`bench: ${s}`);
 const ratio = (x: number) => `${x.toFixed(2)}×`;
 
@@ -194,6 +226,9 @@ if (want("7")) {
     if (i >= 2) ours.push(a), base.push(b), fsOnly.push(c), tinyInspect.push(d);
   }
   const t = med(ours);
+  facts.empty = med(base) * 1000;
+  facts.tiny = med(tinyInspect) * 1000;
+  facts.nodeFsExtra = (med(fsOnly) - med(base)) * 1000;
   extras.push([
     "7",
     "`deno run -A` of a script that only imports `node:fs`",
@@ -228,6 +263,7 @@ if (want("1")) {
   log("in-process parsing");
   const pages = Number(values["parse-pages"]);
   const r = await parseRates(pages, Math.max(reps, 11));
+  facts.summaryRate = r.rates.summary;
   const mr = (x: number) => `${x.toFixed(1)} M records/s`;
   const guest = `${(pages * 4096 / GiB).toFixed(pages * 4096 >= GiB ? 0 : 2)} GiB`;
   targets.push({
@@ -271,6 +307,11 @@ if (want("2")) {
   if (peer) {
     const theirs = await repeat(reps, () => run("python3", [peer, "-f", cap.file]), 1);
     const tp = med(theirs);
+    facts.t2 = t * 1000;
+    facts.peer2 = tp * 1000;
+    facts.t2goal = tp * 100;
+    facts.t2gap = (t - tp / 10) * 1000;
+    facts.t2records = (t * 1000) - (facts.tiny ?? NaN);
     targets.push({
       id: "2",
       what,
@@ -337,6 +378,9 @@ if (want("3") || want("4") || want("5")) {
       }
       const ti = med(ins);
       const tc = med(cat);
+      facts.t3 = ti * 1000;
+      facts.cat3 = tc * 1000;
+      facts.t3goal = tc / 0.8 * 1000;
       targets.push({
         id: "3",
         what: `\`inspect\` (text to /dev/null), ${label}, in the page cache`,
@@ -424,6 +468,17 @@ if (want("3") || want("4") || want("5")) {
       log("XBZRLE");
       const { oldP, newP } = changedPages(r0, r1);
       const x = xbzrleRates(oldP, newP, Math.max(reps, 7));
+      facts.memcpy = x.memcpy;
+      facts.decode = x.decode;
+      facts.decodeInPlace = x.decodeInPlace;
+      // Time shares: decode-with-copy = copy + decode proper.
+      facts.decodeShare = 100 * (1 / x.decode - 1 / x.memcpy) / (1 / x.decode);
+      extras.push([
+        "5",
+        "XBZRLE decode straight onto the old pages (no copy first)",
+        `${x.decodeInPlace.toFixed(2)} GB/s`,
+        `memcpy of the same pages: ${x.memcpy.toFixed(1)} GB/s`,
+      ]);
       const prof = (c: string) => [
         `${ROOT}tools/bench/xbzrle.ts`,
         "--old",
@@ -524,7 +579,9 @@ async function profileMisses() {
     if (t.met !== false || !t.profile || profiles.has(t.id)) continue;
     log(`profiling ${t.id}`);
     try {
-      profiles.set(t.id, profileTable(await profileDeno(t.profile, 12)));
+      const p = await profileDeno(t.profile, 12);
+      profileData.set(t.id, p);
+      profiles.set(t.id, profileTable(p));
     } catch (e) {
       profiles.set(t.id, `(profile failed: ${(e as Error).message})`);
     }
@@ -688,7 +745,7 @@ function ANALYSIS(missed: string[]): string {
   ];
   for (const id of missed) {
     const why = LIMITS[id] ?? LIMITS[id[0]];
-    if (why) lines.push(`**Target ${id} missed.** ${why}`, "");
+    if (why) lines.push(`**Target ${id} missed.** ${why()}`, "");
   }
   return lines.join("\n");
 }
