@@ -3,7 +3,6 @@
  * compare them with expected images and explain every difference.
  * @module
  */
-import * as fs from "node:fs";
 import { type OpenedInput, openInput } from "../parse/input.ts";
 import { oneLine, StreamError } from "../protocol/errors.ts";
 import { stringifyJson } from "../report/json.ts";
@@ -44,7 +43,7 @@ export interface ReplayCommandOptions {
 function checkBaseImages(opts: ReplayCommandOptions): string | undefined {
   for (const [name, path] of [...(opts.ram ?? []), ...(opts.disks ?? [])]) {
     try {
-      if (!fs.statSync(path).isFile()) return `${name}=${path}: not a regular file`;
+      if (!Deno.statSync(path).isFile) return `${name}=${path}: not a regular file`;
     } catch (e) {
       return `${name}=${path}: ${(e as Error).message}`;
     }

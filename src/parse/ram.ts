@@ -209,7 +209,12 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
       const flags = lo & mask;
       const addr = dv.getUint32(p) * 4294967296 + ((lo - flags) >>> 0);
       const offset = base + p;
-      const code = kindCode(st, flags, offset);
+      const kind = flags & ~RAM_FLAG.CONTINUE;
+      const code = kind === RAM_FLAG.ZERO
+        ? RAM_CODE.ZERO
+        : kind === RAM_FLAG.PAGE
+        ? RAM_CODE.PAGE
+        : kindCode(st, flags, offset);
       if (code === 0) return RAM_STOP_MEM_SIZE;
       if (code >= RAM_CODE.EOS) {
         if (p + 8 > limit) pastPackage(st, code, offset);

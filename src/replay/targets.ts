@@ -4,7 +4,6 @@
  * user's base images. Names are made path-safe (names.ts).
  * @module
  */
-import * as fs from "node:fs";
 import { join } from "node:path";
 import { printable } from "../protocol/errors.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
@@ -85,9 +84,9 @@ export class DirectoryTargets implements ReplayTargets {
     }
     const partial = `${final}.partial`;
     if (base) {
-      const baseSize = fs.statSync(base).size;
+      const baseSize = Deno.statSync(base).size;
       if (size !== undefined && baseSize !== size) throw mismatch(baseSize);
-      fs.copyFileSync(base, partial);
+      Deno.copyFileSync(base, partial);
       return ImageTarget.open(partial, final);
     }
     const known = size ?? this.#o.diskSizes?.get(name);
@@ -97,13 +96,18 @@ export class DirectoryTargets implements ReplayTargets {
   /** Closes every image and renames the partial files to their final names. */
   commit(): void {
     this.close();
-    for (const t of this.opened) if (t.path !== t.finalPath) fs.renameSync(t.path, t.finalPath);
+    for (const t of this.opened) if (t.path !== t.finalPath) Deno.renameSync(t.path, t.finalPath);
   }
 
   /** Closes every image and removes the partial files (in-place images keep what was written). */
   abort(): void {
     this.close();
-    for (const t of this.opened) if (t.path !== t.finalPath) fs.rmSync(t.path, { force: true });
+    for (const t of this.opened) {
+      if (t.path === t.finalPath) continue;
+      try {
+        Deno.removeSync(t.path);
+      } catch { /* already gone */ }
+    }
   }
 
   /** Closes every image (idempotent). */

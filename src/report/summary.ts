@@ -22,6 +22,8 @@ import {
 } from "./summary_types.ts";
 
 export * from "./summary_types.ts";
+export { commandDetail } from "./command_detail.ts";
+import { commandDetail } from "./command_detail.ts";
 
 const KIND_CODE: Record<string, number> = {
   zero: 1,
@@ -31,27 +33,6 @@ const KIND_CODE: Record<string, number> = {
   eos: 5,
   multifd_flush: 6,
 };
-
-/** The words after a command in the timeline and the command list. */
-export function commandDetail(rec: CommandRecord): string | undefined {
-  switch (rec.name) {
-    case "PING":
-      return `value ${rec.value}`;
-    case "POSTCOPY_ADVISE":
-      return rec.targetPageSize === undefined
-        ? "no RAM postcopy (dirty bitmaps only)"
-        : `host page sizes 0x${rec.hostPageSizes!.toString(16)}, target page ${rec.targetPageSize}`;
-    case "POSTCOPY_RAM_DISCARD":
-      return `${rec.block}: ${rec.ranges!.length} ranges, ${
-        rec.ranges!.reduce((a, x) => a + x.length, 0)
-      } bytes`;
-    case "PACKAGED":
-      return `${rec.packageLength} bytes of nested stream`;
-    case "RECV_BITMAP":
-      return rec.block;
-  }
-  return undefined;
-}
 
 type RowStart = Omit<
   TimelineRow,
@@ -114,9 +95,9 @@ export class Summarizer {
     this.summary.ram.blocks.push(s);
   }
 
-  #pc = new Float64Array(8);
   #k = new Float64Array(8);
-  #bc = new Float64Array(0);
+  #seg = new Float64Array(8);
+  #d = new Float64Array(8);
   #one?: RamBatch;
 
   #newPass(index: number, offset: number): PassSummary {
@@ -138,57 +119,46 @@ export class Summarizer {
     to.compressed += c[at + RAM_CODE.COMPRESSED];
   }
 
-  /** Adds a batch of RAM records: counted per kind and block in one tight pass. */
+  /** Adds a batch of RAM records: counted per kind in one tight pass, by runs of pass and block. */
   addBatch(b: RamBatch): void {
     const r = this.summary.ram;
     const k = this.#k.fill(0);
-    const pc = this.#pc.fill(0);
-    const nBlocks = r.blocks.length;
-    if (this.#bc.length < nBlocks * 8) this.#bc = new Float64Array(nBlocks * 8);
-    const bc = this.#bc;
+    const seg = this.#seg.fill(0);
     let pass = this.#pass;
-    let passBytes = 0;
-    let lo = nBlocks;
-    let hi = -1;
+    let blk = -2;
+    let segBytes = 0;
+    let bytes = 0;
     let named = 0;
     let nonZeroFill = 0;
     let xbBytes = 0;
     let xbRecordBytes = 0;
-    let bytes = 0;
     for (let i = 0; i < b.count; i++) {
       const code = b.code[i];
+      if (
+        code < RAM_CODE.EOS &&
+        (b.block[i] !== blk || pass === undefined || b.pass[i] !== pass.index)
+      ) {
+        this.#segment(pass, blk, k, seg, bytes - segBytes);
+        segBytes = bytes;
+        if (pass === undefined || b.pass[i] !== pass.index) {
+          pass = this.#newPass(b.pass[i], b.offset[i]);
+        }
+        blk = b.block[i];
+      }
       k[code]++;
       if (code >= RAM_CODE.EOS) continue;
-      const len = b.length[i];
-      if (pass === undefined || b.pass[i] !== pass.index) {
-        if (pass) this.#addPass(pass, pc, passBytes);
-        pass = this.#newPass(b.pass[i], b.offset[i]);
-        passBytes = 0;
-      }
-      pc[code]++;
-      passBytes += len;
-      bytes += len;
-      const blk = b.block[i];
-      if (blk < nBlocks) {
-        bc[blk * 8 + code]++;
-        if (blk < lo) lo = blk;
-        if (blk > hi) hi = blk;
-      }
+      bytes += b.length[i];
       if ((b.flags[i] & 0x20) === 0) named++;
       if (code === RAM_CODE.ZERO) {
         if (b.fill[i] !== 0) nonZeroFill++;
       } else if (code === RAM_CODE.XBZRLE) {
         xbBytes += b.dataLength[i];
-        xbRecordBytes += len;
+        xbRecordBytes += b.length[i];
       }
     }
-    if (pass) this.#addPass(pass, pc, passBytes);
+    this.#segment(pass, blk, k, seg, bytes - segBytes);
     this.#addKinds(r, k);
     if (this.#row) this.#addKinds(this.#row, k);
-    for (let blk = lo; blk <= hi; blk++) {
-      this.#addKinds(r.blocks[blk], bc, blk * 8);
-      bc.fill(0, blk * 8, blk * 8 + 8);
-    }
     const pages = k[1] + k[2] + k[3] + k[4];
     r.eos += k[RAM_CODE.EOS];
     r.multifdFlush += k[RAM_CODE.MULTIFD_FLUSH];
@@ -202,11 +172,24 @@ export class Summarizer {
     this.summary.stream.pageSize = b.info.pageSize;
   }
 
-  #addPass(pass: PassSummary, pc: Float64Array, bytes: number) {
-    this.#addKinds(pass, pc);
-    pass.pages += pc[1] + pc[2] + pc[3] + pc[4];
-    pass.bytes += bytes;
-    pc.fill(0);
+  /** Adds the page counts since `seg` (then moves `seg` to `k`) to a pass and a block. */
+  #segment(
+    pass: PassSummary | undefined,
+    blk: number,
+    k: Float64Array,
+    seg: Float64Array,
+    bytes: number,
+  ) {
+    const d = this.#d;
+    for (let c = 1; c <= 4; c++) d[c] = k[c] - seg[c];
+    seg.set(k);
+    if (pass) {
+      this.#addKinds(pass, d);
+      pass.pages += d[1] + d[2] + d[3] + d[4];
+      pass.bytes += bytes;
+    }
+    const block = blk >= 0 ? this.summary.ram.blocks[blk] : undefined;
+    if (block) this.#addKinds(block, d);
   }
 
   /** A page record object counted as a batch of one (one counting path for both APIs). */
