@@ -2,7 +2,6 @@
  * The `migscope` command line: argument handling only; the work is in src/commands.
  * @module
  */
-import { parseArgs } from "node:util";
 
 const USAGE = `usage: migscope <command> [options]
 
@@ -47,50 +46,10 @@ commands:
 
 exit codes: 0 success, 1 verify found differences, 2 malformed input or bad usage`;
 
-import { UsageError, userPath } from "./args.ts";
-import { parsePageSize } from "./size.ts";
+import { UsageError } from "./args.ts";
 
 /** The version `migscope --version` prints. */
 export const VERSION = "0.2.0";
-
-async function inspect(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      records: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      ndjson: { type: "boolean", default: false },
-      "device-state": { type: "boolean", default: false },
-      vmdesc: { type: "string" },
-      footers: { type: "string", default: "auto" },
-      "hugepage-block": { type: "string", multiple: true },
-      "page-size": { type: "string" },
-    },
-  });
-  if (positionals.length !== 1) throw new UsageError("inspect takes exactly one INPUT");
-  if (!["on", "off", "auto"].includes(values.footers!)) {
-    throw new UsageError("--footers takes on, off or auto");
-  }
-  if (values.json && values.ndjson) throw new UsageError("--json and --ndjson exclude each other");
-  // Commands are loaded on demand, so `--version` and `--help` start fast.
-  const { runInspect } = await import("../commands/inspect.ts");
-  const { textOut } = await import("../commands/io.ts");
-  const out = textOut(Deno.stdout);
-  const res = await runInspect({
-    input: userPath(positionals[0]),
-    format: values.json ? "json" : values.ndjson ? "ndjson" : "text",
-    records: values.records!,
-    deviceState: values["device-state"]!,
-    vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
-    footers: values.footers as "on" | "off" | "auto",
-    hugePageBlocks: values["hugepage-block"],
-    pageSize: parsePageSize(values["page-size"]),
-    onListen: (port) => console.error(`migscope: listening on port ${port}`),
-  }, out);
-  if (res.error) console.error(`migscope: ${res.error}`);
-  return res.code;
-}
 
 /** Runs the CLI with `args`; resolves the exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -98,7 +57,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     switch (cmd) {
       case "inspect":
-        return await inspect(rest);
+        return await (await import("./inspect.ts")).inspectMain(rest);
       case "replay":
       case "verify": {
         const { replayMain } = await import("./replay.ts");
