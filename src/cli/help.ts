@@ -1,0 +1,176 @@
+/**
+ * What `migscope help [CMD]`, `migscope CMD --help` print, and how argument mistakes are told:
+ * each command's options with examples; unknown options with "did you mean"; the argument
+ * parser's own wording never reaches the user.
+ * @module
+ */
+
+/** Commands and their one-line purpose, in the order `migscope help` lists them. */
+export const COMMANDS: Record<string, string> = {
+  inspect: "timeline and summary of a migration stream",
+  replay: "apply a stream to RAM images and disks, as a QEMU destination does",
+  verify: "replay and compare with expected images; exit 1 when any page differs",
+  emit: "write a migration stream that QEMU loads, from RAM images, rounds and disks",
+  help: "show help for a command",
+};
+
+const INSPECT = `usage: migscope inspect INPUT [options]
+
+INPUT is a file (gzip is detected), '-' for stdin, or tcp:[HOST:]PORT to receive a live
+migration (listens on 127.0.0.1 unless HOST is given).
+
+options:
+  --records               one row per RAM / block record (flags, block, page address, pass)
+  --json                  one JSON document (summary + timeline)
+  --ndjson                one JSON record per line, streamed, then the summary
+  --device-state          decoded device fields as JSON
+  --vmdesc FILE           vmdesc JSON (or another capture) for streams without a trailer
+  --footers on|off|auto   section footers (default: detected)
+  --hugepage-block NAME   block whose MEM_SIZE entry carries a page size (repeatable)
+  --page-size SIZE        target page size of a stream that does not say it (no
+                          target-page-bits and no trailer), e.g. 1K for ARM versatilepb
+  -h, --help              this help
+
+examples:
+  migscope inspect capture.bin
+  migscope inspect --records capture.bin.gz | less
+  migscope inspect --json capture.bin | jq .summary.ram
+  qemu-system-x86_64 … -incoming defer & migscope inspect tcp:4444`;
+
+const REPLAY = `usage: migscope replay CAPTURE --out DIR [options]
+
+Writes each RAM block to DIR/<name>.ram and each block-migration device to DIR/<name>.disk,
+as .partial files renamed only when the whole stream applied.
+
+options:
+  --out DIR               output directory (created if missing)
+  --ram NAME=FILE         start RAM block NAME from this image (copied unless --in-place)
+  --disk NAME=FILE        start disk NAME from this image (incremental block migration)
+  --disk-size NAME=SIZE   size of a disk without a base image (default: end of its last chunk)
+  --in-place              write into the --ram/--disk images themselves
+  --expect NAME=FILE      compare the result with this image (as verify does)
+  --channel FILE          a multifd channel capture replayed with the main stream (repeatable)
+  --strict-zero-fill      reject ZERO records with a non-zero fill byte (QEMU >= 8.2)
+  --vmdesc FILE           vmdesc JSON (or another capture) for streams without a trailer
+  --page-size SIZE        target page size of a stream that does not say it
+  --json                  the report as JSON
+  --quiet                 no progress
+  -h, --help              this help
+
+examples:
+  migscope replay capture.bin --out out/
+  migscope replay delta.bin --ram pc.ram=before.img --out out/
+  migscope replay main.bin --channel ch0.bin --channel ch1.bin --out out/`;
+
+const VERIFY = `usage: migscope verify CAPTURE --expect NAME=FILE ... [options]
+
+Replays CAPTURE (into --out DIR, or a temporary directory) and compares each NAME with FILE page
+by page; every differing page names the record that last wrote it. Exit 1 when any page differs.
+
+options: those of replay (see migscope help replay), and
+  --expect NAME=FILE      an expected image (repeatable; at least one)
+
+examples:
+  migscope verify capture.bin --expect pc.ram=destination-pc.ram
+  migscope verify capture.bin --expect pc.ram=dst.ram --expect disk0=dst-disk.raw --json`;
+
+const EMIT = `usage: migscope emit --ram NAME=FILE ... -o FILE [options]
+
+options:
+  --ram NAME=FILE         a RAM block's image (repeatable)
+  --round NAME=FILE[,NAME=FILE]   a later dirty round (repeatable, in order): pages that
+                          changed since the previous round are sent again
+  --disk NAME=FILE        block migration of this disk (1 MiB chunks, PROGRESS records)
+  --zero-blocks           all-zero chunks as ZERO_BLOCK
+  --xbzrle                XBZRLE after the first pass, with QEMU's cache rules
+  --xbzrle-cache SIZE     XBZRLE cache size (default 64M)
+  --template CAPTURE      configuration, device sections and trailer from a real capture
+  --machine TYPE          machine type without a template (pc-i440fx-7.2)
+  --no-footers            no section footers (pc-2.3-era streams)
+  --mapped-ram            write a mapped-ram file (QEMU 9.0+ file: migration)
+  --stats                 query-migrate-style counters (stdout, or stderr with -o -)
+  -o, --output FILE       the stream ('-': stdout, not a terminal)
+  -h, --help              this help
+
+examples:
+  migscope emit --ram pc.ram=ram.img --template capture.bin -o out.mig
+  migscope emit --ram pc.ram=r0.img --round pc.ram=r1.img --xbzrle -o out.mig --stats`;
+
+/** Each command's help text. */
+export const HELP: Record<string, string> = {
+  inspect: INSPECT,
+  replay: REPLAY,
+  verify: VERIFY + "\n\n" + REPLAY.slice(REPLAY.indexOf("options:")),
+  emit: EMIT,
+};
+
+/** The overview `migscope --help` prints. */
+export function overview(version: string): string {
+  const cmds = Object.entries(COMMANDS).map(([c, what]) => `  ${c.padEnd(9)}${what}`);
+  return `migscope ${version}: inspect, replay, verify and emit QEMU live-migration streams
+
+usage: migscope <command> [options]   (migscope help <command> for its options)
+
+commands:
+${cmds.join("\n")}
+
+  --version, -V  print the version
+  --help, -h     this help
+
+exit codes: 0 success · 1 differences found (verify) · 2 bad input or usage (one line on
+stderr) · 130 / 143 interrupted (Ctrl-C / SIGTERM)`;
+}
+
+/** The options a command's help lists. */
+export function optionsOf(cmd: string): string[] {
+  return [...new Set((HELP[cmd] ?? "").match(/--[a-z][a-z-]*/g) ?? [])];
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** The closest of `choices` to `word`, when it is close enough to be a typo. */
+export function didYouMean(word: string, choices: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of choices) {
+    const dist = c.startsWith(word) && word.length >= 3 ? 1 : distance(word, c);
+    if (dist < bestD) {
+      best = c;
+      bestD = dist;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Rewrites an error of node:util's parseArgs into one line of our own words. */
+export function argumentError(cmd: string, e: Error & { code?: string }): string {
+  const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? "";
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION": {
+      const opt = quoted.split("=")[0];
+      const near = didYouMean(opt, optionsOf(cmd));
+      return `${cmd}: unknown option '${opt}'` + (near ? ` (did you mean ${near}?)` : "") +
+        ` (see migscope help ${cmd})`;
+    }
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const opt = /'(-[^ ']+)/.exec(e.message)?.[1] ?? "the option";
+      return /argument missing/.test(e.message)
+        ? `${cmd}: ${opt} needs a value (see migscope help ${cmd})`
+        : `${cmd}: ${opt} takes no value (see migscope help ${cmd})`;
+    }
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `${cmd}: unexpected argument '${quoted}' (see migscope help ${cmd})`;
+  }
+  return `${cmd}: ${e.message.split("\n")[0]}`;
+}
