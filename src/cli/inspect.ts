@@ -8,6 +8,32 @@ import { textOut } from "../commands/io.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parsePageSize } from "./size.ts";
 
+/** The option values that decide what inspect writes. */
+interface OutputFlags {
+  records: boolean;
+  json: boolean;
+  ndjson: boolean;
+  deviceState: boolean;
+}
+
+/**
+ * The first combination of output options inspect would not act on, as the one-line reason,
+ * or undefined when they fit together.
+ */
+export function outputConflict(f: OutputFlags): string | undefined {
+  if (f.json && f.ndjson) return "--json and --ndjson exclude each other";
+  if (f.records && f.json) {
+    return "--records lists records as text and --json writes one document: use --ndjson for " +
+      "one JSON record per line";
+  }
+  if (f.records && f.ndjson) return "--ndjson already writes every record: drop --records";
+  if (f.deviceState && f.records) return "--device-state and --records exclude each other";
+  if (f.deviceState && f.ndjson) {
+    return "--device-state writes one JSON document: it cannot be combined with --ndjson";
+  }
+  return undefined;
+}
+
 /** `inspect` entry point. */
 export async function inspectMain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -28,7 +54,13 @@ export async function inspectMain(args: string[]): Promise<number> {
   if (!["on", "off", "auto"].includes(values.footers!)) {
     throw new UsageError("--footers takes on, off or auto");
   }
-  if (values.json && values.ndjson) throw new UsageError("--json and --ndjson exclude each other");
+  const conflict = outputConflict({
+    records: values.records!,
+    json: values.json!,
+    ndjson: values.ndjson!,
+    deviceState: values["device-state"]!,
+  });
+  if (conflict) throw new UsageError(conflict);
   const out = textOut(Deno.stdout);
   const res = await runInspect({
     input: userPath(positionals[0]),

@@ -62,12 +62,26 @@ function visitor(opts: InspectOptions, out: TextOut, devices: DeviceState[]) {
   return undefined;
 }
 
+/** The first option given that a multifd channel capture would ignore. */
+function channelUnused(opts: InspectOptions): string | undefined {
+  if (opts.deviceState) return "--device-state";
+  if (opts.vmdesc) return "--vmdesc";
+  if (opts.footers && opts.footers !== "auto") return "--footers";
+  if (opts.hugePageBlocks?.length) return "--hugepage-block";
+  return undefined;
+}
+
 /** Runs `inspect`, writing the report to `out`. Never throws for bad input. */
 export async function runInspect(opts: InspectOptions, out: TextOut): Promise<CommandResult> {
   const o = await openWithVmdesc(opts.input, opts.vmdesc, { onListen: opts.onListen });
   if (!o.ok) return { code: 2, error: o.error };
   const opened = o.input;
   if (await isMultifdChannel(opened)) {
+    const unused = channelUnused(opts);
+    if (unused) {
+      opened.close();
+      return { code: 2, error: `${unused} does not apply to a multifd channel (${opened.name})` };
+    }
     return await inspectChannel(opened, opts.format, opts.records, out, opts.pageSize);
   }
   const text = opts.format === "text" && !opts.deviceState;

@@ -1,0 +1,41 @@
+/**
+ * `inspect` option combinations it would not act on: each is exit 2 with one line on stderr
+ * and nothing on stdout (before, the extra option was silently dropped and the exit was 0).
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../_helpers.ts";
+import { channelFile } from "../report/_inputs.ts";
+
+const SAMPLE = fileURLToPath(new URL("../../samples/small-block.mig", import.meta.url));
+
+async function rejected(args: string[], message: RegExp): Promise<void> {
+  const r = await runCli(["inspect", ...args]);
+  assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+  assert.equal(r.stdout, "", args.join(" "));
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], message);
+}
+
+Deno.test("inspect: output options that exclude each other are exit 2 with one line", async () => {
+  await rejected(["--json", "--records", SAMPLE], /^migscope: --records lists records as text/);
+  await rejected(["--ndjson", "--records", SAMPLE], /^migscope: --ndjson already writes every/);
+  await rejected(["--records", "--device-state", SAMPLE], /--device-state and --records/);
+  await rejected(["--ndjson", "--device-state", SAMPLE], /--device-state writes one JSON/);
+  await rejected(["--json", "--ndjson", SAMPLE], /--json and --ndjson exclude each other/);
+});
+
+Deno.test("inspect: options a multifd channel capture ignores are exit 2 naming the option", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const ch = `${dir}/channel1.bin`;
+    await Deno.writeFile(ch, channelFile().bytes);
+    await rejected(["--device-state", ch], /--device-state does not apply to a multifd channel/);
+    await rejected(["--vmdesc", SAMPLE, ch], /--vmdesc does not apply to a multifd channel/);
+    await rejected(["--footers", "on", ch], /--footers does not apply/);
+    await rejected(["--hugepage-block", "pc.ram", ch], /--hugepage-block does not apply/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
