@@ -7,7 +7,9 @@ import type { FieldValue, MigRecord } from "../protocol/records.ts";
 import { recordRow, summaryText, timelineTable } from "../report/inspect_text.ts";
 import { inspectStream } from "../report/inspect_stream.ts";
 import { recordToJson, stringifyJson } from "../report/json.ts";
-import { inspectChannel, isMultifdChannel } from "./inspect_channel.ts";
+import { sniff, SNIFF_BYTES, type Sniffed } from "../parse/sniff.ts";
+import type { OpenedInput } from "../parse/input.ts";
+import { inspectChannel } from "./inspect_channel.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
 
@@ -62,6 +64,25 @@ function visitor(opts: InspectOptions, out: TextOut, devices: DeviceState[]) {
   return undefined;
 }
 
+/** What the input's first bytes look like, or the one-line error reading them. */
+async function sniffInput(input: OpenedInput): Promise<Sniffed | string> {
+  try {
+    const n = Math.min(await input.reader.peekUpTo(SNIFF_BYTES), SNIFF_BYTES);
+    return sniff(input.reader.peekBytes(n));
+  } catch (e) {
+    return oneLine((e as Error).message?.split("\n")[0] ?? String(e));
+  }
+}
+
+/** The error for an input that is not a migration stream: what it looks like instead. */
+function notAStream(input: OpenedInput, s: Sniffed): StreamError {
+  const gz = input.gzip ? " (after gzip decompression)" : "";
+  return new StreamError(
+    { offset: 0, record: "file header" },
+    `not a QEMU migration stream${gz}: ${s.what}`,
+  );
+}
+
 /** The first option given that a multifd channel capture would ignore. */
 function channelUnused(opts: InspectOptions): string | undefined {
   if (opts.deviceState) return "--device-state";
@@ -76,11 +97,20 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
   const o = await openWithVmdesc(opts.input, opts.vmdesc, { onListen: opts.onListen });
   if (!o.ok) return { code: 2, error: o.error };
   const opened = o.input;
-  if (await isMultifdChannel(opened)) {
+  const kind = await sniffInput(opened);
+  if (typeof kind === "string" || (kind.kind !== "migration" && kind.kind !== "multifd")) {
+    opened.close();
+    return { code: 2, error: typeof kind === "string" ? kind : notAStream(opened, kind).message };
+  }
+  if (kind.kind === "multifd") {
     const unused = channelUnused(opts);
     if (unused) {
       opened.close();
-      return { code: 2, error: `${unused} does not apply to a multifd channel (${opened.name})` };
+      const e = new StreamError(
+        { offset: 0, record: "file header" },
+        `a multifd channel capture (magic 0x11223344): ${unused} does not apply to it`,
+      );
+      return { code: 2, error: e.message };
     }
     return await inspectChannel(opened, opts.format, opts.records, out, opts.pageSize);
   }

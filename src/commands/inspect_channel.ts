@@ -9,12 +9,6 @@ import { stringifyJson } from "../report/json.ts";
 import { type ChannelSummary, channelText } from "../report/channel_text.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 
-/** True when the reader starts with the multifd magic. */
-export async function isMultifdChannel(input: OpenedInput): Promise<boolean> {
-  const n = await input.reader.peekUpTo(4);
-  return n >= 4 && input.reader.peekBe32(0) === 0x11223344;
-}
-
 /** Inspects an opened multifd channel capture. */
 export async function inspectChannel(
   input: OpenedInput,

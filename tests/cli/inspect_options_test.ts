@@ -31,8 +31,11 @@ Deno.test("inspect: options a multifd channel capture ignores are exit 2 naming 
   try {
     const ch = `${dir}/channel1.bin`;
     await Deno.writeFile(ch, channelFile().bytes);
-    await rejected(["--device-state", ch], /--device-state does not apply to a multifd channel/);
-    await rejected(["--vmdesc", SAMPLE, ch], /--vmdesc does not apply to a multifd channel/);
+    await rejected(
+      ["--device-state", ch],
+      /^migscope: offset 0 \(0x0\), file header: a multifd channel capture \(magic 0x11223344\): --device-state does not apply to it$/,
+    );
+    await rejected(["--vmdesc", SAMPLE, ch], /--vmdesc does not apply/);
     await rejected(["--footers", "on", ch], /--footers does not apply/);
     await rejected(["--hugepage-block", "pc.ram", ch], /--hugepage-block does not apply/);
   } finally {
