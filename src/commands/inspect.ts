@@ -2,10 +2,11 @@
  * `inspect`: a stream in, a timeline and summary out (text, JSON or NDJSON).
  * @module
  */
-import { oneLine, StreamError } from "../protocol/errors.ts";
+import { StreamError } from "../protocol/errors.ts";
 import type { FieldValue, MigRecord } from "../protocol/records.ts";
 import { recordRow, summaryText, timelineTable } from "../report/inspect_text.ts";
-import { inspectStream } from "../report/inspect_stream.ts";
+import { type InspectResult, inspectStream } from "../report/inspect_stream.ts";
+import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
 import { recordToJson, stringifyJson } from "../report/json.ts";
 import { sniff, SNIFF_BYTES, type Sniffed } from "../parse/sniff.ts";
 import type { OpenedInput } from "../parse/input.ts";
@@ -64,13 +65,13 @@ function visitor(opts: InspectOptions, out: TextOut, devices: DeviceState[]) {
   return undefined;
 }
 
-/** What the input's first bytes look like, or the one-line error reading them. */
-async function sniffInput(input: OpenedInput): Promise<Sniffed | string> {
+/** What the input's first bytes look like, or the error reading them. */
+async function sniffInput(input: OpenedInput): Promise<Sniffed | Error> {
   try {
     const n = Math.min(await input.reader.peekUpTo(SNIFF_BYTES), SNIFF_BYTES);
     return sniff(input.reader.peekBytes(n));
   } catch (e) {
-    return oneLine((e as Error).message?.split("\n")[0] ?? String(e));
+    return e instanceof Error ? e : new Error(String(e));
   }
 }
 
@@ -92,15 +93,55 @@ function channelUnused(opts: InspectOptions): string | undefined {
   return undefined;
 }
 
+/** Writes the JSON document (or NDJSON error line) of an input that is not a stream. */
+async function writeNotAStream(opts: InspectOptions, out: TextOut, e: Error): Promise<void> {
+  if (opts.deviceState) {
+    await out.write(stringifyJson(document("migscope-device-state", {}, e), 2) + "\n");
+  } else if (opts.format === "json") {
+    await out.write(stringifyJson(document("migscope-inspect", {}, e), 2) + "\n");
+  } else if (opts.format === "ndjson") {
+    await out.write(stringifyJson(ndjsonHeader("migscope-inspect-ndjson")) + "\n");
+    await out.write(stringifyJson(ndjsonError(e)) + "\n");
+  }
+  await out.flush();
+}
+
+/** Writes what inspect found, in the format asked for. */
+async function writeResult(
+  opts: InspectOptions,
+  out: TextOut,
+  res: InspectResult,
+  devices: DeviceState[],
+): Promise<void> {
+  const { summary, timeline, error } = res;
+  if (opts.deviceState) {
+    await out.write(stringifyJson(document("migscope-device-state", { devices }, error), 2) + "\n");
+  } else if (opts.format === "json") {
+    const doc = document("migscope-inspect", { summary, timeline }, error);
+    await out.write(stringifyJson(doc, 2) + "\n");
+  } else if (opts.format === "ndjson") {
+    await out.write(stringifyJson({ kind: "summary", ...summary }) + "\n");
+    if (error) await out.write(stringifyJson(ndjsonError(error)) + "\n");
+  } else {
+    if (opts.records) await out.write("\n");
+    await out.write("Timeline\n" + timelineTable(timeline) + "\n");
+    await out.write(summaryText(summary));
+    if (error) await out.write(`\nstopped: ${errorObject(error).message}\n`);
+  }
+  await out.flush();
+}
+
 /** Runs `inspect`, writing the report to `out`. Never throws for bad input. */
 export async function runInspect(opts: InspectOptions, out: TextOut): Promise<CommandResult> {
   const o = await openWithVmdesc(opts.input, opts.vmdesc, { onListen: opts.onListen });
   if (!o.ok) return { code: 2, error: o.error };
   const opened = o.input;
   const kind = await sniffInput(opened);
-  if (typeof kind === "string" || (kind.kind !== "migration" && kind.kind !== "multifd")) {
+  if (kind instanceof Error || (kind.kind !== "migration" && kind.kind !== "multifd")) {
     opened.close();
-    return { code: 2, error: typeof kind === "string" ? kind : notAStream(opened, kind).message };
+    const e = kind instanceof Error ? kind : notAStream(opened, kind);
+    await writeNotAStream(opts, out, e);
+    return { code: 2, error: errorObject(e).message };
   }
   if (kind.kind === "multifd") {
     const unused = channelUnused(opts);
@@ -116,6 +157,9 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
   }
   const text = opts.format === "text" && !opts.deviceState;
   if (text) await out.write(`migscope inspect ${opened.name}${opened.gzip ? " (gzip)" : ""}\n\n`);
+  if (opts.format === "ndjson") {
+    await out.write(stringifyJson(ndjsonHeader("migscope-inspect-ndjson")) + "\n");
+  }
   const devices: DeviceState[] = [];
   const res = await inspectStream(opened, {
     vmdesc: o.vmdesc,
@@ -126,27 +170,6 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
     visit: visitor(opts, out, devices),
   });
   opened.close();
-  const e = res.error;
-  const error = e
-    ? (e instanceof StreamError ? e.message : oneLine(e.message.split("\n")[0]))
-    : undefined;
-  const errorOffset = e instanceof StreamError ? e.offset : undefined;
-  const summary = res.summary;
-  if (opts.deviceState) {
-    await out.write(stringifyJson({ devices, ...(error ? { error } : {}) }, 2) + "\n");
-  } else if (opts.format === "json") {
-    const err = error ? { error: { message: error, offset: errorOffset } } : {};
-    await out.write(stringifyJson({ summary, timeline: res.timeline, ...err }, 2) + "\n");
-  } else if (opts.format === "ndjson") {
-    await out.write(
-      stringifyJson({ kind: "summary", ...summary, ...(error ? { error } : {}) }) + "\n",
-    );
-  } else {
-    if (opts.records) await out.write("\n");
-    await out.write("Timeline\n" + timelineTable(res.timeline) + "\n");
-    await out.write(summaryText(summary));
-    if (error) await out.write(`\nstopped: ${error}\n`);
-  }
-  await out.flush();
-  return error ? { code: 2, error: oneLine(error) } : { code: 0 };
+  await writeResult(opts, out, res, devices);
+  return res.error ? { code: 2, error: errorObject(res.error).message } : { code: 0 };
 }

@@ -4,7 +4,7 @@
  */
 import type { OpenedInput } from "../parse/input.ts";
 import { parseMultifdChannel } from "../parse/multifd.ts";
-import { oneLine, StreamError } from "../protocol/errors.ts";
+import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
 import { stringifyJson } from "../report/json.ts";
 import { type ChannelSummary, channelText } from "../report/channel_text.ts";
 import type { CommandResult, TextOut } from "./io.ts";
@@ -26,7 +26,10 @@ export async function inspectChannel(
     blocks: {},
   };
   const rows: string[][] = [];
-  let error: string | undefined;
+  let error: Error | undefined;
+  if (format === "ndjson") {
+    await out.write(stringifyJson(ndjsonHeader("migscope-channel-ndjson")) + "\n");
+  }
   try {
     for await (const p of parseMultifdChannel(input.reader, input.name, { pageSize })) {
       if (p.kind === "init") {
@@ -61,16 +64,18 @@ export async function inspectChannel(
       }
     }
   } catch (e) {
-    error = e instanceof StreamError ? e.message : oneLine(String((e as Error).message ?? e));
+    error = e instanceof Error ? e : new Error(String(e));
   } finally {
     input.close();
   }
   if (format === "json") {
-    await out.write(stringifyJson({ channel: s, ...(error ? { error } : {}) }, 2) + "\n");
-  } else if (format === "ndjson") await out.write(stringifyJson({ kind: "summary", ...s }) + "\n");
-  else {
+    await out.write(stringifyJson(document("migscope-channel", { channel: s }, error), 2) + "\n");
+  } else if (format === "ndjson") {
+    await out.write(stringifyJson({ kind: "summary", ...s }) + "\n");
+    if (error) await out.write(stringifyJson(ndjsonError(error)) + "\n");
+  } else {
     await out.write(channelText(input.name, s, rows));
   }
   await out.flush();
-  return error ? { code: 2, error } : { code: 0 };
+  return error ? { code: 2, error: errorObject(error).message } : { code: 0 };
 }

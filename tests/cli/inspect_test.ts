@@ -66,7 +66,8 @@ Deno.test("inspect --ndjson: one line per record, then the summary", async () =>
   const r = await runCli(["inspect", "--ndjson", `${dir}/mini.mig`]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
-  assert.equal(lines[0].kind, "header");
+  assert.deepEqual(lines[0], { kind: "format", format: "migscope-inspect-ndjson", version: 1 });
+  assert.equal(lines[1].kind, "header");
   assert.equal(lines.at(-1).kind, "summary");
   const page = lines.find((l) => l.kind === "ram" && l.type === "page");
   assert.equal(page.dataLength, 4096);

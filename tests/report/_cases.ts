@@ -899,6 +899,13 @@ export const CASES: GoldenCase[] = [
         const t = tinyStream();
         const w = walk(t.bytes, { bodies: TINY_BODIES });
         const doc = JSON.parse(out);
+        p.eq("format and version first", Object.keys(doc), [
+          "format",
+          "version",
+          "summary",
+          "timeline",
+        ]);
+        p.eq("format", [doc.format, doc.version], ["migscope-inspect", 1]);
         checkSummaryJson(doc.summary, w, t.at, p);
         p.eq(
           "timeline",
@@ -922,9 +929,14 @@ export const CASES: GoldenCase[] = [
         const t = tinyStream();
         const w = walk(t.bytes, { bodies: TINY_BODIES });
         const lines = out.trimEnd().split("\n").map((l) => JSON.parse(l));
+        p.eq("first line: format and version", lines[0], {
+          kind: "format",
+          format: "migscope-inspect-ndjson",
+          version: 1,
+        });
         checkSummaryJson(lines.at(-1), w, t.at, p);
         p.eq("last line is the summary", lines.at(-1).kind, "summary");
-        const rec = lines.slice(0, -1).map((l) => [l.offset, l.kind, l.length]);
+        const rec = lines.slice(1, -1).map((l) => [l.offset, l.kind, l.length]);
         const expect: [number, string, number][] = [];
         for (const i of w.items) {
           const kind = ({
