@@ -8,13 +8,22 @@ import { VM } from "../protocol/constants.ts";
 import { printable } from "../protocol/errors.ts";
 import type { FieldValue, VmdescDevice, VmdescField, VmdescVmsd } from "../protocol/records.ts";
 import type { ByteReader } from "../wire/reader.ts";
+import { MAX_ARRAY_LEN, MAX_FIELD_SIZE, MAX_VMDESC_DEPTH } from "./vmdesc_shape.ts";
 
-/** Deepest struct/subsection nesting accepted from a vmdesc JSON. */
-export const MAX_VMDESC_DEPTH = 64;
-/** Largest single field or array element size accepted from a vmdesc JSON. */
-export const MAX_FIELD_SIZE = 64 << 20;
-/** Largest array length accepted from a vmdesc JSON. */
-export const MAX_ARRAY_LEN = 1 << 24;
+export { MAX_ARRAY_LEN, MAX_FIELD_SIZE, MAX_VMDESC_DEPTH } from "./vmdesc_shape.ts";
+
+/**
+ * Element visits allowed beyond the bytes consumed: the work of reading device bodies is bounded
+ * by the input even when a description lists elements that take no bytes (zero-size fields,
+ * empty structs) — QEMU's own descriptions have none.
+ */
+export const MAX_IDLE_VISITS = 1 << 16;
+
+/** Work done reading device bodies, shared by every body of one stream. */
+export interface DeviceWork {
+  /** Element visits that consumed no byte. */
+  idle: number;
+}
 
 /** A problem delimiting a device body; `offset` is where the reader was. */
 export class DeviceLayoutError extends Error {
@@ -60,24 +69,40 @@ export function decodeScalar(type: string, b: Uint8Array): FieldValue {
 
 type Out = { [name: string]: FieldValue } | null;
 
+/** Sets `out[key]` as an own property, whatever the key (`__proto__` included). */
+function put(out: { [name: string]: FieldValue }, key: string, v: FieldValue): void {
+  Object.defineProperty(out, key, {
+    value: v,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}
+
+interface Ctx {
+  r: ByteReader;
+  work: DeviceWork;
+}
+
 async function readVmsd(
-  r: ByteReader,
+  c: Ctx,
   fields: VmdescField[] | undefined,
   subsections: VmdescVmsd[] | undefined,
   out: Out,
   depth: number,
 ): Promise<void> {
+  const r = c.r;
   if (depth > MAX_VMDESC_DEPTH) {
     throw new DeviceLayoutError(r.pos, `vmdesc nests deeper than ${MAX_VMDESC_DEPTH} levels`);
   }
-  for (const f of fields ?? []) await readField(r, f, out, depth);
+  for (const f of fields ?? []) await readField(c, f, out, depth);
   for (const sub of subsections ?? []) {
     const at = r.pos;
     await r.fill(2);
     if (r.peekU8() !== VM.SUBSECTION) {
       throw new DeviceLayoutError(
         at,
-        `subsection '${sub.vmsd_name}' listed in vmdesc is missing (byte 0x${
+        `subsection '${printable(String(sub.vmsd_name))}' listed in vmdesc is missing (byte 0x${
           r.peekU8().toString(16)
         } instead of 0x05)`,
       );
@@ -98,32 +123,36 @@ async function readVmsd(
     let child: Out = null;
     if (out) {
       child = { __version: version };
-      out[name] = child;
+      put(out, name, child);
     }
-    await readVmsd(r, sub.fields, sub.subsections, child, depth + 1);
+    await readVmsd(c, sub.fields, sub.subsections, child, depth + 1);
   }
 }
 
 async function readElement(
-  r: ByteReader,
+  c: Ctx,
   f: VmdescField,
   want: boolean,
   depth: number,
 ): Promise<FieldValue> {
+  const r = c.r;
   const nested = (f.type === "struct" || f.type === "vstruct") ? f.struct : undefined;
   if (nested && (nested.fields || nested.subsections)) {
     const o: Out = want ? {} : null;
-    await readVmsd(r, nested.fields, nested.subsections, o, depth + 1);
+    await readVmsd(c, nested.fields, nested.subsections, o, depth + 1);
     return o;
   }
   if (f.fields) {
     const o: Out = want ? {} : null;
-    await readVmsd(r, f.fields, f.subsections, o, depth + 1);
+    await readVmsd(c, f.fields, f.subsections, o, depth + 1);
     return o;
   }
   const size = f.size;
   if (!Number.isInteger(size) || size < 0 || size > MAX_FIELD_SIZE) {
-    throw new DeviceLayoutError(r.pos, `vmdesc field '${f.name}' has an invalid size ${size}`);
+    throw new DeviceLayoutError(
+      r.pos,
+      `vmdesc field '${printable(f.name)}' has an invalid size ${size}`,
+    );
   }
   if (!want) {
     if (r.has(size)) r.advance(size);
@@ -134,7 +163,22 @@ async function readElement(
   return decodeScalar(f.type, r.bytes(size));
 }
 
-async function readField(r: ByteReader, f: VmdescField, out: Out, depth: number): Promise<void> {
+/** One element, counted: visits that consume no byte are bounded by {@link MAX_IDLE_VISITS}. */
+async function visit(c: Ctx, f: VmdescField, want: boolean, depth: number): Promise<FieldValue> {
+  const at = c.r.pos;
+  const v = await readElement(c, f, want, depth);
+  if (c.r.pos === at && ++c.work.idle > MAX_IDLE_VISITS + at) {
+    throw new DeviceLayoutError(
+      at,
+      `vmdesc field '${printable(f.name)}' describes more elements of no size than the stream ` +
+        "has bytes (array_len of empty elements)",
+    );
+  }
+  return v;
+}
+
+async function readField(c: Ctx, f: VmdescField, out: Out, depth: number): Promise<void> {
+  const r = c.r;
   if (typeof f !== "object" || f === null || typeof f.name !== "string") {
     throw new DeviceLayoutError(r.pos, "vmdesc field without a name");
   }
@@ -142,20 +186,20 @@ async function readField(r: ByteReader, f: VmdescField, out: Out, depth: number)
   if (!Number.isInteger(count) || count < 0 || count > MAX_ARRAY_LEN) {
     throw new DeviceLayoutError(
       r.pos,
-      `vmdesc field '${f.name}' has an invalid array_len ${count}`,
+      `vmdesc field '${printable(f.name)}' has an invalid array_len ${count}`,
     );
   }
   if (f.array_len === undefined) {
-    const v = await readElement(r, f, out !== null, depth);
-    if (out) out[f.name] = v;
+    const v = await visit(c, f, out !== null, depth);
+    if (out) put(out, f.name, v);
     return;
   }
   const values: FieldValue[] = [];
   for (let i = 0; i < count; i++) {
-    const v = await readElement(r, f, out !== null, depth);
+    const v = await visit(c, f, out !== null, depth);
     if (out) values.push(v);
   }
-  if (out) out[f.name] = values;
+  if (out) put(out, f.name, values);
 }
 
 /**
@@ -166,13 +210,15 @@ export async function readDeviceBody(
   r: ByteReader,
   dev: VmdescDevice,
   decode: boolean,
+  work: DeviceWork = { idle: 0 },
 ): Promise<{ [name: string]: FieldValue } | undefined> {
   const out: Out = decode ? {} : null;
+  const c: Ctx = { r, work };
   if (dev.fields === undefined && typeof dev.size === "number") {
     // Legacy device (save_state callback): an opaque buffer of `size` bytes.
-    await readField(r, { name: "data", type: "buffer", size: dev.size }, out, 0);
+    await readField(c, { name: "data", type: "buffer", size: dev.size }, out, 0);
   } else {
-    await readVmsd(r, dev.fields, dev.subsections, out, 0);
+    await readVmsd(c, dev.fields, dev.subsections, out, 0);
   }
   return out ?? undefined;
 }

@@ -1,21 +1,49 @@
 /**
  * Device (FULL) sections: their bodies carry no length on the wire, so they are delimited field
- * by field with the vmdesc JSON — known up front, or found by buffering up to the trailer.
+ * by field with the vmdesc JSON — known up front, read from the end of a seekable input, or
+ * found by buffering a pipe up to its trailer.
  * @module
  */
 import { printable } from "../protocol/errors.ts";
 import type { MigRecord, SectionRecord } from "../protocol/records.ts";
+import type { RandomAccess } from "../wire/random_access.ts";
 import { BufferLimitError } from "../wire/reader.ts";
-import { DeviceLayoutError, readDeviceBody } from "./device.ts";
+import { DeviceLayoutError, MAX_IDLE_VISITS, readDeviceBody } from "./device.ts";
 import type { ParseState } from "./state.ts";
-import { locateTrailer, parseVmdesc } from "./trailer.ts";
+import { locateTrailer, parseVmdesc, readTrailerAt, TrailerError } from "./trailer.ts";
+import { describedCost } from "./vmdesc_shape.ts";
 
 /** Default bound on what a pipe may buffer to reach the trailer. */
 export const DEFAULT_MAX_DEVICE_TAIL = 256 << 20;
 
-/** Makes sure the vmdesc is known: from the options, or from the trailer found ahead. */
+function noTrailer(st: ParseState, sec: SectionRecord): never {
+  st.fail(
+    `device section '${
+      printable(sec.idstr)
+    }' cannot be delimited: the stream has no VMDESCRIPTION trailer ` +
+      `(postcopy, suppress-vmdesc or a truncated capture); pass --vmdesc with the JSON or another capture`,
+    sec.offset,
+  );
+}
+
+/** The trailer of a seekable input, read with positional reads from its end. */
+function vmdescFromEnd(st: ParseState, sec: SectionRecord, ra: RandomAccess): void {
+  let t;
+  try {
+    t = readTrailerAt(ra);
+  } catch (e) {
+    if (e instanceof TrailerError) st.fail(e.message, sec.offset);
+    throw e;
+  }
+  if (!t) noTrailer(st, sec);
+  st.setVmdesc(t.json, t.offset);
+}
+
+/** Makes sure the vmdesc is known: from the options, the input's end, or the trailer ahead. */
 async function ensureVmdesc(st: ParseState, sec: SectionRecord): Promise<void> {
   if (st.vmdesc) return;
+  const ra = st.r.source.random;
+  if (ra) return vmdescFromEnd(st, sec, ra);
   const limit = st.opts.maxDeviceTail ?? DEFAULT_MAX_DEVICE_TAIL;
   let tail: Uint8Array;
   try {
@@ -33,27 +61,24 @@ async function ensureVmdesc(st: ParseState, sec: SectionRecord): Promise<void> {
     throw e;
   }
   const loc = locateTrailer(tail);
-  if (loc === null || loc === "more") {
-    st.fail(
-      `device section '${
-        printable(sec.idstr)
-      }' cannot be delimited: the stream has no VMDESCRIPTION trailer ` +
-        `(postcopy, suppress-vmdesc or a truncated capture); pass --vmdesc with the JSON or another capture`,
-      sec.offset,
-    );
-  }
+  if (loc === null || loc === "more") noTrailer(st, sec);
   let json;
   try {
     json = parseVmdesc(tail.subarray(loc.marker + 5));
   } catch (e) {
-    st.fail(
-      `the VMDESCRIPTION trailer at offset ${st.r.pos + loc.marker} is unusable: ${
-        (e as Error).message
-      }`,
-      sec.offset,
-    );
+    st.fail(new TrailerError(st.r.pos + loc.marker, (e as Error).message).message, sec.offset);
   }
   st.setVmdesc(json, st.r.pos + loc.marker);
+}
+
+/** Bytes the body may still take: to the end of the PACKAGED payload or of the stream. */
+function bytesLeft(st: ParseState): number | undefined {
+  const inPackage = st.limit - st.r.pos;
+  const inStream = st.r.remaining;
+  return inStream === undefined ? (st.limit === Infinity ? undefined : inPackage) : Math.min(
+    inPackage,
+    inStream,
+  );
 }
 
 /** Reads the body of a FULL section, delimited (and decoded) with the vmdesc. */
@@ -70,9 +95,17 @@ export async function readDevice(st: ParseState, sec: SectionRecord): Promise<Mi
   }
   const offset = st.r.pos;
   st.record = `device body at ${offset}`;
+  const left = bytesLeft(st);
+  const cost = describedCost(dev);
+  if (left !== undefined && cost > left + MAX_IDLE_VISITS) {
+    st.fail(
+      `the vmdesc JSON describes at least ${cost} bytes for this device (array_len × size, ` +
+        `nested), but only ${left} bytes are left`,
+    );
+  }
   let fields;
   try {
-    fields = await readDeviceBody(st.r, dev, st.opts.decodeDevices ?? false);
+    fields = await readDeviceBody(st.r, dev, st.opts.decodeDevices ?? false, st.deviceWork);
   } catch (e) {
     if (e instanceof DeviceLayoutError) {
       st.fail(`device body does not match the vmdesc JSON: ${e.message}`, e.offset);

@@ -7,7 +7,8 @@ import { printable, StreamError } from "../protocol/errors.ts";
 import type { RamBlockInfo, VmDesc, VmdescDevice } from "../protocol/records.ts";
 import { initialStreamInfo, type StreamInfo } from "../protocol/stream_info.ts";
 import type { ByteReader } from "../wire/reader.ts";
-import { indexVmdesc } from "./device.ts";
+import { type DeviceWork, indexVmdesc } from "./device.ts";
+import { checkVmdesc } from "./vmdesc_shape.ts";
 
 /** How to read a stream. Everything is optional; defaults follow what QEMU sends. */
 export interface ParseOptions {
@@ -68,6 +69,8 @@ export class ParseState {
   vmdesc?: VmDesc;
   vmdescIndex?: Map<string, VmdescDevice>;
   readonly packages: PackageFrame[] = [];
+  /** Work done reading device bodies (bounded by the bytes read, see device.ts). */
+  readonly deviceWork: DeviceWork = { idle: 0 };
   /** End of the innermost PACKAGED payload (Infinity outside one). */
   limit = Infinity;
   section?: string;
@@ -98,8 +101,16 @@ export class ParseState {
     return this.info.capabilities.includes("x-ignore-shared");
   }
 
-  /** Takes a vmdesc; a page size it contradicts is an error unless an option set it. */
+  /**
+   * Takes a vmdesc (checked: one given as an object may not have come through parseVmdesc); a
+   * page size it contradicts is an error unless an option set it.
+   */
   setVmdesc(d: VmDesc, at = this.r.pos): void {
+    try {
+      checkVmdesc(d);
+    } catch (e) {
+      this.fail((e as Error).message, at);
+    }
     const ps = d.page_size;
     if (typeof ps === "number" && ps !== this.info.pageSize) {
       if (this.info.pageSizeFrom === "default") {

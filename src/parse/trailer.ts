@@ -9,6 +9,7 @@ import { VM } from "../protocol/constants.ts";
 import type { MigRecord, VmDesc } from "../protocol/records.ts";
 import type { ParseState } from "./state.ts";
 import { type RandomAccess, readFully } from "../wire/random_access.ts";
+import { checkVmdesc } from "./vmdesc_shape.ts";
 
 /** Upper bound on the vmdesc JSON (QEMU's are ~100 KiB; analyze-migration stops at 10 MiB). */
 export const MAX_VMDESC_BYTES = 64 << 20;
@@ -46,7 +47,10 @@ export function locateTrailer(tail: Uint8Array): TrailerLocation | null | "more"
   return null;
 }
 
-/** Parses and shape-checks vmdesc JSON text; throws a one-line Error when it is not one. */
+/**
+ * Parses vmdesc JSON text and checks it has the shape the parser relies on (see
+ * vmdesc_shape.ts); throws a one-line Error naming the first violation by its JSON path.
+ */
 export function parseVmdesc(bytes: Uint8Array): VmDesc {
   let doc: unknown;
   try {
@@ -54,19 +58,21 @@ export function parseVmdesc(bytes: Uint8Array): VmDesc {
   } catch (e) {
     throw new Error(`vmdesc is not valid JSON (${(e as Error).message.split("\n")[0]})`);
   }
-  if (typeof doc !== "object" || doc === null || !Array.isArray((doc as VmDesc).devices)) {
-    throw new Error("vmdesc JSON has no 'devices' array");
+  return checkVmdesc(doc);
+}
+
+/** A trailer was found at `offset` but its JSON is unusable; the message says why, in one line. */
+export class TrailerError extends Error {
+  constructor(readonly offset: number, detail: string) {
+    super(`the VMDESCRIPTION trailer at offset ${offset} is unusable: ${detail}`);
+    this.name = "TrailerError";
   }
-  const d = doc as VmDesc;
-  if (d.page_size !== undefined && typeof d.page_size !== "number") {
-    throw new Error("vmdesc JSON 'page_size' is not a number");
-  }
-  return d;
 }
 
 /**
  * Reads the trailer of a seekable stream with positional reads from its end.
- * Returns the JSON and its absolute offsets, or null when the stream has no trailer.
+ * Returns the JSON and its absolute offsets, or null when the stream has no trailer; throws
+ * {@link TrailerError} when there is one whose JSON is invalid or misshapen.
  */
 export function readTrailerAt(
   ra: RandomAccess,
@@ -80,8 +86,14 @@ export function readTrailerAt(
     const loc = locateTrailer(buf);
     if (loc === null) return null;
     if (loc !== "more") {
-      const json = parseVmdesc(buf.subarray(loc.marker + 5));
-      return { offset: size - want + loc.marker, json, jsonLength: loc.jsonLength };
+      const offset = size - want + loc.marker;
+      let json: VmDesc;
+      try {
+        json = parseVmdesc(buf.subarray(loc.marker + 5));
+      } catch (e) {
+        throw new TrailerError(offset, (e as Error).message);
+      }
+      return { offset, json, jsonLength: loc.jsonLength };
     }
     if (want >= size || want >= MAX_VMDESC_BYTES + 6) return null;
     want = Math.min(size, want * 4, MAX_VMDESC_BYTES + 6);

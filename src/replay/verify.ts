@@ -4,7 +4,8 @@
  * @module
  */
 import { equalBytes } from "../wire/compare.ts";
-import { fileAccess, readPadded } from "../wire/random_access.ts";
+import { validPageSize } from "../protocol/stream_info.ts";
+import { fileAccess, type RandomAccess, readPadded } from "../wire/random_access.ts";
 import type { ReplayResult } from "./engine.ts";
 import type { WriterMap } from "./writers.ts";
 
@@ -54,6 +55,9 @@ export function compareImages(
   writers?: WriterMap,
   maxDiffs = 20,
 ): CompareResult {
+  if (!validPageSize(pageSize)) {
+    throw new Error(`cannot compare in pages of ${pageSize} bytes (not a power of two from 512)`);
+  }
   const fa = fileAccess(actual);
   let fe;
   try {
@@ -63,47 +67,68 @@ export function compareImages(
     throw e;
   }
   try {
-    const actualSize = fa.size;
-    const expectedSize = fe.size;
-    const size = Math.max(actualSize, expectedSize);
-    const pages = Math.ceil(size / pageSize);
-    const chunk = 256 * pageSize;
-    const a = new Uint8Array(chunk);
-    const e = new Uint8Array(chunk);
     const res: CompareResult = {
       name,
       actual,
       expected,
-      pages,
+      pages: Math.ceil(Math.max(fa.size, fe.size) / pageSize),
       equal: 0,
       different: 0,
-      actualSize,
-      expectedSize,
+      actualSize: fa.size,
+      expectedSize: fe.size,
       diffs: [],
     };
-    for (let pos = 0; pos < size; pos += chunk) {
-      const n = Math.min(chunk, size - pos);
-      readPadded(fa, a.subarray(0, n), pos);
-      readPadded(fe, e.subarray(0, n), pos);
-      for (let p = 0; p < n; p += pageSize) {
-        const addr = pos + p;
-        const end = Math.min(p + pageSize, n);
-        const inBoth = addr + (end - p) <= actualSize && addr + (end - p) <= expectedSize;
-        const same = inBoth && equalBytes(a.subarray(p, end), e.subarray(p, end));
-        if (same) {
-          res.equal++;
-          continue;
-        }
-        res.different++;
-        if (res.diffs.length < maxDiffs) {
-          res.diffs.push({ addr, writer: writers?.get(addr / pageSize) });
-        }
+    const differ = (addr: number) => {
+      res.different++;
+      if (res.diffs.length < maxDiffs) {
+        res.diffs.push({ addr, writer: writers?.get(addr / pageSize) });
       }
+    };
+    // Only the bytes both images have are read: pages past the shorter one differ by size, so
+    // the work is bounded by the smaller file (a stream may declare a block of terabytes).
+    const common = fa.size === fe.size
+      ? fa.size
+      : Math.floor(Math.min(fa.size, fe.size) / pageSize) * pageSize;
+    comparePages(fa, fe, common, pageSize, res, differ);
+    for (
+      let addr = Math.ceil(common / pageSize) * pageSize;
+      addr < fa.size || addr < fe.size;
+      addr += pageSize
+    ) {
+      if (res.diffs.length >= maxDiffs) {
+        res.different += res.pages - Math.floor(addr / pageSize);
+        break;
+      }
+      differ(addr);
     }
     return res;
   } finally {
     fa.close();
     fe.close();
+  }
+}
+
+/** Compares the first `size` bytes of two files page by page, counting into `res`. */
+function comparePages(
+  fa: RandomAccess,
+  fe: RandomAccess,
+  size: number,
+  pageSize: number,
+  res: CompareResult,
+  differ: (addr: number) => void,
+): void {
+  const chunk = Math.max(pageSize, Math.min(256 * pageSize, 1 << 20));
+  const a = new Uint8Array(chunk);
+  const e = new Uint8Array(chunk);
+  for (let pos = 0; pos < size; pos += chunk) {
+    const n = Math.min(chunk, size - pos);
+    readPadded(fa, a.subarray(0, n), pos);
+    readPadded(fe, e.subarray(0, n), pos);
+    for (let p = 0; p < n; p += pageSize) {
+      const end = Math.min(p + pageSize, n);
+      if (equalBytes(a.subarray(p, end), e.subarray(p, end))) res.equal++;
+      else differ(pos + p);
+    }
   }
 }
 

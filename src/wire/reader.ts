@@ -117,6 +117,16 @@ export class ByteReader {
     this.#start = i;
   }
 
+  /**
+   * Bytes left in the stream, when known: the source's size (regular files), or what is
+   * buffered once the source has ended. Undefined for a pipe still being read.
+   */
+  get remaining(): number | undefined {
+    if (this.#eof) return this.#end - this.#start;
+    const size = this.#src.size;
+    return size === undefined ? undefined : Math.max(0, size - this.pos);
+  }
+
   /** Bytes buffered and not yet consumed. */
   get buffered(): number {
     return this.#end - this.#start;
