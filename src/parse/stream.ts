@@ -20,7 +20,7 @@ import { readConfiguration, readHeader } from "./header.ts";
 import { readMemSize } from "./mem_size.ts";
 import { RAM_STOP_EOS, RAM_STOP_FULL, RAM_STOP_MEM_SIZE, readRamBatch } from "./ram.ts";
 import { readFooter, readSectionHeader } from "./section.ts";
-import { type ParseOptions, ParseState } from "./state.ts";
+import { decodeName, type ParseOptions, ParseState } from "./state.ts";
 import { readTrailer } from "./trailer.ts";
 
 export type { ParseOptions } from "./state.ts";
@@ -116,6 +116,47 @@ function openPackage(st: ParseState, packageLength: number, offset: number, dept
   st.limit = end;
 }
 
+const POSTCOPY_RUN = [VM.COMMAND, 0, CMD.POSTCOPY_RUN, 0, 0];
+
+/**
+ * Device sections inside a PACKAGED payload with no vmdesc known — a postcopy stream carries
+ * none, so no trailer is looked for ahead. The payload's length bounds them: they are reported
+ * as one undelimited range up to the payload's closing POSTCOPY_RUN (checked), skipped, and the
+ * outer stream resumes after the payload, as QEMU's destination, which reads the whole payload
+ * before parsing it.
+ */
+async function* undelimitedPackage(st: ParseState, depth: number): AsyncGenerator<MigRecord> {
+  const frame = st.packages[depth - 1];
+  const offset = st.r.pos;
+  st.record = `device sections at ${offset}`;
+  const run = frame.end - POSTCOPY_RUN.length;
+  await st.need(6, "section header");
+  const len = st.r.peekU8(5);
+  if (offset + 6 + len > run) {
+    st.fail(`PACKAGED payload from offset ${frame.offset} ends inside a device section header`);
+  }
+  await st.need(6 + len, "section idstr");
+  const idstr = decodeName(st.r.peekBytes(len, 6));
+  await st.r.skip(run - offset);
+  await st.need(POSTCOPY_RUN.length, "POSTCOPY_RUN");
+  if (POSTCOPY_RUN.some((b, i) => st.r.peekU8(i) !== b)) {
+    st.record = `end of PACKAGED payload at ${run}`;
+    st.fail(
+      `the PACKAGED payload from offset ${frame.offset} does not end with POSTCOPY_RUN, so its ` +
+        "device sections cannot be skipped without the vmdesc JSON; pass --vmdesc",
+    );
+  }
+  yield {
+    kind: "undelimited",
+    offset,
+    length: run - offset,
+    depth,
+    idstr,
+    reason: "device sections in a PACKAGED payload, not delimited without the vmdesc JSON " +
+      "(postcopy streams carry none; pass --vmdesc to read them)",
+  };
+}
+
 /** One section: header, body by handler, footer. */
 async function* section(st: ParseState, depth: number, batch: RamBatch) {
   const sec = await readSectionHeader(st, depth);
@@ -163,6 +204,8 @@ async function* records(st: ParseState): AsyncGenerator<StreamItem> {
       yield { kind: "eof", offset, length: 1, depth };
       if (depth === 0) return yield* readTrailer(st);
       yield* endPackage(st, depth);
+    } else if (type === VM.SECTION_FULL && depth > 0 && !st.vmdesc) {
+      yield* undelimitedPackage(st, depth);
     } else if (type >= VM.SECTION_START && type <= VM.SECTION_FULL) {
       yield* section(st, depth, batch);
     } else if (type === VM.COMMAND) {

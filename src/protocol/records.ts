@@ -206,6 +206,19 @@ export interface TrailingRecord extends RecordBase {
   kind: "trailing";
 }
 
+/**
+ * Device sections that could not be delimited: inside a PACKAGED payload (postcopy) when no
+ * vmdesc JSON is known. The payload's length bounds them; they run from `offset` for `length`
+ * bytes, up to the payload's closing POSTCOPY_RUN.
+ */
+export interface UndelimitedRecord extends RecordBase {
+  kind: "undelimited";
+  /** idstr of the first device section in the range. */
+  idstr: string;
+  /** Why the range could not be delimited, for reports. */
+  reason: string;
+}
+
 /** Any record. */
 export type MigRecord =
   | HeaderRecord
@@ -219,7 +232,8 @@ export type MigRecord =
   | DeviceRecord
   | EofRecord
   | VmdescRecord
-  | TrailingRecord;
+  | TrailingRecord
+  | UndelimitedRecord;
 
 /** A field of a VMState description in the vmdesc JSON. */
 export interface VmdescField {

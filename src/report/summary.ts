@@ -24,6 +24,7 @@ import {
 export * from "./summary_types.ts";
 export { commandDetail } from "./command_detail.ts";
 import { commandDetail } from "./command_detail.ts";
+import { plural } from "./table.ts";
 
 const KIND_CODE: Record<string, number> = {
   zero: 1,
@@ -296,6 +297,16 @@ export class Summarizer {
           offset: rec.offset,
         });
         return this.#extendTo(rec.offset + rec.length);
+      case "undelimited":
+        (s.undelimited ??= []).push({ offset: rec.offset, bytes: rec.length, depth: rec.depth });
+        return this.#open({
+          offset: rec.offset,
+          kind: "UNDELIMITED",
+          name: rec.idstr,
+          bytes: rec.length,
+          depth: rec.depth,
+          note: rec.reason,
+        });
       default:
         return this.#end(rec);
     }
@@ -367,7 +378,7 @@ export class Summarizer {
       kind: "VMDESCRIPTION",
       bytes: rec.length,
       depth: 0,
-      note: `JSON ${rec.jsonLength} bytes, ${rec.json.devices.length} devices`,
+      note: `JSON ${rec.jsonLength} bytes, ${plural(rec.json.devices.length, "device")}`,
     });
   }
 

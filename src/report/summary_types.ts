@@ -122,6 +122,11 @@ export interface Summary {
     hasConfiguration: boolean;
   };
   trailing?: { offset: number; bytes: number };
+  /**
+   * Byte ranges of device sections that could not be delimited (inside PACKAGED, without a
+   * vmdesc JSON): skipped by the payload's length, the stream read on after them.
+   */
+  undelimited?: { offset: number; bytes: number; depth: number }[];
 }
 
 /** A summary with every counter at zero. */
