@@ -34,6 +34,17 @@ export function outputConflict(f: OutputFlags): string | undefined {
   return undefined;
 }
 
+/** The width of the terminal stdout is, or undefined when it is not one (full lines). */
+export function terminalWidth(): number | undefined {
+  if (!Deno.stdout.isTerminal()) return undefined;
+  try {
+    const { columns } = Deno.consoleSize();
+    return columns > 0 ? columns : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** `inspect` entry point. */
 export async function inspectMain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -72,6 +83,7 @@ export async function inspectMain(args: string[]): Promise<number> {
     hugePageBlocks: values["hugepage-block"],
     pageSize: parsePageSize(values["page-size"]),
     onListen: (port) => console.error(`migscope: listening on port ${port}`),
+    width: terminalWidth(),
   }, out);
   if (res.error) console.error(`migscope: ${res.error}`);
   return res.code;

@@ -5,6 +5,7 @@
 import { StreamError } from "../protocol/errors.ts";
 import type { FieldValue, MigRecord } from "../protocol/records.ts";
 import { recordRow, summaryText, timelineTable } from "../report/inspect_text.ts";
+import { fitLine } from "../report/table.ts";
 import { type InspectResult, inspectStream } from "../report/inspect_stream.ts";
 import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
 import { recordToJson, stringifyJson } from "../report/json.ts";
@@ -31,6 +32,8 @@ export interface InspectOptions {
   /** Target page size, for streams that do not say it (no target-page-bits, no trailer). */
   pageSize?: number;
   onListen?: (port: number) => void;
+  /** Fit the text report to this many columns (a terminal's width); full lines without it. */
+  width?: number;
 }
 
 interface DeviceState {
@@ -124,9 +127,12 @@ async function writeResult(
     if (error) await out.write(stringifyJson(ndjsonError(error)) + "\n");
   } else {
     if (opts.records) await out.write("\n");
-    await out.write("Timeline\n" + timelineTable(timeline) + "\n");
-    await out.write(summaryText(summary));
-    if (error) await out.write(`\nstopped: ${errorObject(error).message}\n`);
+    const width = opts.width;
+    await out.write("Timeline\n" + timelineTable(timeline, { width }) + "\n");
+    await out.write(summaryText(summary, { width }));
+    if (error) {
+      await out.write(`\n${fitLine(`stopped: ${errorObject(error).message}`, width, 2)}\n`);
+    }
   }
   await out.flush();
 }
@@ -153,7 +159,7 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
       );
       return { code: 2, error: e.message };
     }
-    return await inspectChannel(opened, opts.format, opts.records, out, opts.pageSize);
+    return await inspectChannel(opened, opts, out);
   }
   const text = opts.format === "text" && !opts.deviceState;
   if (text) await out.write(`migscope inspect ${opened.name}${opened.gzip ? " (gzip)" : ""}\n\n`);

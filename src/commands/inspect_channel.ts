@@ -9,14 +9,23 @@ import { stringifyJson } from "../report/json.ts";
 import { type ChannelSummary, channelText } from "../report/channel_text.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 
+/** What {@link inspectChannel} takes from inspect's options. */
+export interface ChannelOptions {
+  format: "text" | "json" | "ndjson";
+  /** Every packet in the table (otherwise the first 200 and every SYNC packet). */
+  records: boolean;
+  pageSize?: number;
+  /** Fit the text to this many columns. */
+  width?: number;
+}
+
 /** Inspects an opened multifd channel capture. */
 export async function inspectChannel(
   input: OpenedInput,
-  format: "text" | "json" | "ndjson",
-  records: boolean,
+  opts: ChannelOptions,
   out: TextOut,
-  pageSize?: number,
 ): Promise<CommandResult> {
+  const { format, records, pageSize } = opts;
   const s: ChannelSummary = {
     packets: 0,
     syncs: 0,
@@ -74,7 +83,7 @@ export async function inspectChannel(
     await out.write(stringifyJson({ kind: "summary", ...s }) + "\n");
     if (error) await out.write(stringifyJson(ndjsonError(error)) + "\n");
   } else {
-    await out.write(channelText(input.name, s, rows));
+    await out.write(channelText(input.name, s, rows, { width: opts.width }));
   }
   await out.flush();
   return error ? { code: 2, error: errorObject(error).message } : { code: 0 };

@@ -2,7 +2,7 @@
  * A multifd channel capture as text: its initial packet and page packets.
  * @module
  */
-import { renderTable } from "./table.ts";
+import { fitLine, plural, renderTable, type TableOptions } from "./table.ts";
 
 /** Summary of a multifd channel. */
 export interface ChannelSummary {
@@ -17,7 +17,16 @@ export interface ChannelSummary {
 }
 
 /** The channel report: header line, packet table, totals. */
-export function channelText(name: string, s: ChannelSummary, rows: string[][]): string {
+export function channelText(
+  name: string,
+  s: ChannelSummary,
+  rows: string[][],
+  opts: TableOptions = {},
+): string {
+  const blocks = Object.entries(s.blocks).map(([b, n]) => `${b} ${n}`).join(", ") || "none";
+  const totals = `${plural(s.packets, "packet")} (${s.syncs} SYNC), ` +
+    `${plural(s.normalPages, "normal page")}, ${plural(s.zeroPages, "zero page")}, ` +
+    `${plural(s.bytes, "byte")}; pages per block: ${blocks}`;
   return (
     `multifd channel ${name}: id ${s.id ?? "?"}, source UUID ${s.uuid ?? "?"}\n\n` +
     renderTable(
@@ -31,10 +40,8 @@ export function channelText(name: string, s: ChannelSummary, rows: string[][]): 
         { header: "OFFSETS" },
       ],
       rows,
+      opts,
     ) +
-    `\n${s.packets} packets (${s.syncs} SYNC), ${s.normalPages} normal pages, ${s.zeroPages} zero pages, ${s.bytes} bytes; ` +
-    `pages per block: ${
-      Object.entries(s.blocks).map(([b, n]) => `${b} ${n}`).join(", ") || "none"
-    }\n`
+    `\n${fitLine(totals, opts.width, 2)}\n`
   );
 }

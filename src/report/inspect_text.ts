@@ -5,7 +5,14 @@
 import { ramFlagNames } from "../protocol/constants.ts";
 import type { MigRecord } from "../protocol/records.ts";
 import type { Summary, TimelineRow } from "./summary_types.ts";
-import { formatBytes, hexOffset, renderTable } from "./table.ts";
+import {
+  fitLine,
+  formatBytes,
+  hexOffset,
+  plural,
+  renderTable,
+  type TableOptions,
+} from "./table.ts";
 
 function num(n: number | undefined): string {
   return n === undefined ? "" : String(n);
@@ -28,7 +35,7 @@ function num(n: number | undefined): string {
  * }
  * ```
  */
-export function timelineTable(rows: TimelineRow[]): string {
+export function timelineTable(rows: TimelineRow[], opts: TableOptions = {}): string {
   return renderTable(
     [
       { header: "OFFSET", align: "right" },
@@ -39,12 +46,12 @@ export function timelineTable(rows: TimelineRow[]): string {
       { header: "INST", align: "right" },
       { header: "VER", align: "right" },
       { header: "BYTES", align: "right" },
-      { header: "PAGE", align: "right" },
-      { header: "ZERO", align: "right" },
-      { header: "XBZRLE", align: "right" },
-      { header: "COMP", align: "right" },
-      { header: "BLK", align: "right" },
-      { header: "BLK0", align: "right" },
+      { header: "PAGE", align: "right", hideWhenEmpty: true },
+      { header: "ZERO", align: "right", hideWhenEmpty: true },
+      { header: "XBZRLE", align: "right", hideWhenEmpty: true },
+      { header: "COMP", align: "right", hideWhenEmpty: true },
+      { header: "BLK", align: "right", hideWhenEmpty: true },
+      { header: "BLK0", align: "right", hideWhenEmpty: true },
       { header: "NOTE" },
     ],
     rows.map((r) => {
@@ -67,6 +74,7 @@ export function timelineTable(rows: TimelineRow[]): string {
         r.note ?? "",
       ];
     }),
+    opts,
   );
 }
 
@@ -74,47 +82,61 @@ function pct(x: number): string {
   return `${(x * 100).toFixed(1)}%`;
 }
 
+/** A summary line `  key          value`, wrapped under the value at `width`. */
+function kv(key: string, value: string, width?: number): string {
+  return fitLine(`  ${key.padEnd(13)}${value}`, width, 15);
+}
+
 /** The header lines of the summary: stream, machine, RAM records, XBZRLE. */
-function summaryHead(s: Summary, out: string[]): void {
+function summaryHead(s: Summary, out: string[], width?: number): void {
   const r = s.ram;
+  const c = s.configuration;
   out.push("Summary");
-  out.push(
-    `  stream       ${s.stream.bytes} bytes (${formatBytes(s.stream.bytes)}), QEVM v${
-      s.stream.version ?? "?"
-    }, ` +
+  out.push(kv(
+    "stream",
+    `${s.stream.bytes} bytes (${formatBytes(s.stream.bytes)}), QEVM v${s.stream.version ?? "?"}, ` +
       `footers ${s.stream.footers ? "on" : "off"}, target page ${s.stream.pageSize}`,
-  );
-  if (s.configuration.machine !== undefined) {
-    out.push(
-      `  machine      ${s.configuration.machine} (configuration at ${s.configuration.offset})` +
-        (s.configuration.capabilities.length
-          ? `, capabilities: ${s.configuration.capabilities.join(", ")}`
-          : ""),
-    );
-  } else out.push("  machine      (no configuration section)");
-  out.push(
-    `  RAM records  ${r.page} normal, ${r.zero} zero, ${r.xbzrle} XBZRLE, ${r.compressed} compressed; ` +
+    width,
+  ));
+  const caps = c.capabilities.length ? `, capabilities: ${c.capabilities.join(", ")}` : "";
+  out.push(kv(
+    "machine",
+    c.machine !== undefined
+      ? `${c.machine} (configuration at ${c.offset})${caps}`
+      : "(no configuration section)",
+    width,
+  ));
+  out.push(kv(
+    "RAM records",
+    `${r.page} normal, ${r.zero} zero, ${r.xbzrle} XBZRLE, ${r.compressed} compressed; ` +
       `${r.eos} EOS, ${r.memSize} MEM_SIZE` +
       (r.multifdFlush ? `, ${r.multifdFlush} MULTIFD_FLUSH` : "") +
-      `; ${r.namedHeaders} named + ${r.continueHeaders} CONTINUE headers; ${
-        formatBytes(r.totalBytes)
-      } of page records`,
-  );
+      `; ${r.namedHeaders} named + ${r.continueHeaders} CONTINUE headers; ` +
+      `${formatBytes(r.totalBytes)} of page records`,
+    width,
+  ));
   if (r.zeroNonZeroFill) {
-    out.push(
-      `  warning      ${r.zeroNonZeroFill} ZERO records have a non-zero fill byte (QEMU ≥ 8.2 rejects them)`,
-    );
+    const n = r.zeroNonZeroFill;
+    out.push(kv(
+      "warning",
+      `${plural(n, "ZERO record has", "ZERO records have")} a non-zero fill byte ` +
+        `(QEMU ≥ 8.2 rejects ${n === 1 ? "it" : "them"})`,
+      width,
+    ));
   }
   if (r.xbzrle) {
-    out.push(
-      `  XBZRLE       ${r.xbzrle} records, ${r.xbzrleBytes} encoded bytes (${r.xbzrleRecordBytes} with headers) ` +
-        `instead of ${r.xbzrle * s.stream.pageSize} for full pages: saving ${pct(r.xbzrleSaving)}`,
-    );
+    out.push(kv(
+      "XBZRLE",
+      `${plural(r.xbzrle, "record")}, ${r.xbzrleBytes} encoded bytes (${r.xbzrleRecordBytes} ` +
+        `with headers) instead of ${r.xbzrle * s.stream.pageSize} for full pages: saving ` +
+        pct(r.xbzrleSaving),
+      width,
+    ));
   }
   out.push("");
 }
 
-function ramBlocks(s: Summary, out: string[]): void {
+function ramBlocks(s: Summary, out: string[], width?: number): void {
   const r = s.ram;
   if (r.blocks.length) {
     out.push("RAM blocks");
@@ -126,8 +148,8 @@ function ramBlocks(s: Summary, out: string[]): void {
           { header: "PAGES", align: "right" },
           { header: "NORMAL", align: "right" },
           { header: "ZERO", align: "right" },
-          { header: "XBZRLE", align: "right" },
-          { header: "COMP", align: "right" },
+          { header: "XBZRLE", align: "right", hideWhenEmpty: true },
+          { header: "COMP", align: "right", hideWhenEmpty: true },
         ],
         r.blocks.map((b) => [
           b.name,
@@ -138,11 +160,12 @@ function ramBlocks(s: Summary, out: string[]): void {
           String(b.xbzrle),
           String(b.compressed),
         ]),
+        { width },
       ),
     );
   }
 }
-function passes(s: Summary, out: string[]): void {
+function passes(s: Summary, out: string[], width?: number): void {
   if (s.passes.length) {
     out.push("Dirty passes (a pass ends where page addresses wrap back)");
     out.push(
@@ -153,8 +176,8 @@ function passes(s: Summary, out: string[]): void {
           { header: "PAGES", align: "right" },
           { header: "NORMAL", align: "right" },
           { header: "ZERO", align: "right" },
-          { header: "XBZRLE", align: "right" },
-          { header: "COMP", align: "right" },
+          { header: "XBZRLE", align: "right", hideWhenEmpty: true },
+          { header: "COMP", align: "right", hideWhenEmpty: true },
           { header: "BYTES", align: "right" },
         ],
         s.passes.map((p) => [
@@ -167,11 +190,12 @@ function passes(s: Summary, out: string[]): void {
           String(p.compressed),
           String(p.bytes),
         ]),
+        { width },
       ),
     );
   }
 }
-function mappedRam(s: Summary, out: string[]): void {
+function mappedRam(s: Summary, out: string[], width?: number): void {
   const r = s.ram;
   const mapped = r.blocks.filter((b) => b.mappedRam);
   if (mapped.length) {
@@ -197,35 +221,40 @@ function mappedRam(s: Summary, out: string[]): void {
             num(m.zero),
           ];
         }),
+        { width },
       ),
     );
   }
 }
-function blockMigration(s: Summary, out: string[]): void {
+function blockMigration(s: Summary, out: string[], width?: number): void {
   const b = s.block;
   if (b.data || b.zero || b.progress) {
-    out.push(
-      `Block migration: ${b.data} data chunks, ${b.zero} zero chunks, ${b.progress} PROGRESS (last ${
-        b.lastPercent ?? "-"
-      }%), ${b.eos} EOS`,
-    );
+    out.push(fitLine(
+      `Block migration: ${plural(b.data, "data chunk")}, ${plural(b.zero, "zero chunk")}, ` +
+        `${b.progress} PROGRESS (last ${b.lastPercent ?? "-"}%), ${b.eos} EOS`,
+      width,
+      2,
+    ));
     out.push(
       renderTable(
-        [{ header: "DEVICE" }, { header: "DATA", align: "right" }, {
-          header: "ZERO",
-          align: "right",
-        }, {
-          header: "EXTENT",
-          align: "right",
-        }],
-        b.devices.map((
-          d,
-        ) => [d.name, String(d.data), String(d.zero), `${d.extent} (${formatBytes(d.extent)})`]),
+        [
+          { header: "DEVICE" },
+          { header: "DATA", align: "right" },
+          { header: "ZERO", align: "right" },
+          { header: "EXTENT", align: "right" },
+        ],
+        b.devices.map((d) => [
+          d.name,
+          String(d.data),
+          String(d.zero),
+          `${d.extent} (${formatBytes(d.extent)})`,
+        ]),
+        { width },
       ),
     );
   }
 }
-function commands(s: Summary, out: string[]): void {
+function commands(s: Summary, out: string[], width?: number): void {
   if (s.commands.length) {
     out.push("Commands");
     out.push(
@@ -234,11 +263,12 @@ function commands(s: Summary, out: string[]): void {
         s.commands.map((
           c,
         ) => [String(c.offset), (c.depth ? "  ".repeat(c.depth) : "") + c.name, c.detail ?? ""]),
+        { width },
       ),
     );
   }
 }
-function devices(s: Summary, out: string[]): void {
+function devices(s: Summary, out: string[], width?: number): void {
   if (s.devices.length) {
     const total = s.devices.reduce((a, d) => a + d.size, 0);
     out.push(`Device sections: ${s.devices.length}, ${total} bytes of state`);
@@ -254,26 +284,33 @@ function devices(s: Summary, out: string[]): void {
         s.devices.map((
           d,
         ) => [String(d.offset), d.name, String(d.instance), String(d.version), String(d.size)]),
+        { width },
       ),
     );
   }
 }
-function ending(s: Summary, out: string[]): void {
+function ending(s: Summary, out: string[], width?: number): void {
   if (s.eof) out.push(`EOF at ${s.eof.offset}`);
-  if (s.trailer) {
-    out.push(
-      `VMDESCRIPTION at ${s.trailer.offset}: ${s.trailer.bytes} bytes (JSON ${s.trailer.jsonLength}), ` +
-        `${s.trailer.devices} devices${s.trailer.hasConfiguration ? ", with configuration" : ""}`,
-    );
+  const t = s.trailer;
+  if (t) {
+    out.push(fitLine(
+      `VMDESCRIPTION at ${t.offset}: ${t.bytes} bytes (JSON ${t.jsonLength}), ` +
+        `${plural(t.devices, "device")}${t.hasConfiguration ? ", with configuration" : ""}`,
+      width,
+      2,
+    ));
   } else if (s.eof) out.push("no VMDESCRIPTION trailer");
   if (s.trailing) {
-    out.push(
-      `warning: ${s.trailing.bytes} bytes after EOF at ${s.trailing.offset} are not a VMDESCRIPTION trailer`,
-    );
+    out.push(fitLine(
+      `warning: ${s.trailing.bytes} bytes after EOF at ${s.trailing.offset} are not a ` +
+        "VMDESCRIPTION trailer",
+      width,
+      2,
+    ));
   }
 }
 /**
- * Renders the summary as text.
+ * Renders the summary as text; with `width` (a terminal's), long lines are wrapped to it.
  *
  * @example
  * ```ts
@@ -287,9 +324,12 @@ function ending(s: Summary, out: string[]): void {
  * if (!text.startsWith("Summary\n") || !text.includes("disk0")) {
  *   throw new Error("the summary names the block-migration device");
  * }
+ * if (summaryText(summary, { width: 60 }).split("\n").some((l) => l.length > 60)) {
+ *   throw new Error("fits 60 columns");
+ * }
  * ```
  */
-export function summaryText(s: Summary): string {
+export function summaryText(s: Summary, opts: TableOptions = {}): string {
   const out: string[] = [];
   for (
     const part of [
@@ -303,7 +343,7 @@ export function summaryText(s: Summary): string {
       ending,
     ]
   ) {
-    part(s, out);
+    part(s, out, opts.width);
   }
   return out.join("\n") + "\n";
 }

@@ -146,6 +146,24 @@ function human(n: number): string {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 const blank = (n: number) => (n ? String(n) : "");
+/** `n` and the word, singular or plural (`1 device`, `2 devices`). */
+const many = (n: number, word: string) => `${n} ${n === 1 ? word : word + "s"}`;
+
+/**
+ * Expected table rows as the program must show them: a column it hides when empty (`hideable`)
+ * is dropped exactly when every expected cell in it is empty (`""` or `"0"`).
+ */
+function shown(rows: Record<string, string>[], hideable: string[]): Record<string, string>[] {
+  const hidden = hideable.filter((h) => rows.every((r) => r[h] === "" || r[h] === "0"));
+  return rows.map((r) =>
+    Object.fromEntries(Object.entries(r).filter(([k]) => !hidden.includes(k)))
+  );
+}
+
+/** Columns of the timeline, and those hidden when empty for the whole stream. */
+const TIMELINE_HIDEABLE = ["PAGE", "ZERO", "XBZRLE", "COMP", "BLK", "BLK0"];
+/** Columns of the RAM blocks and dirty passes tables hidden when all zero. */
+const RAM_HIDEABLE = ["XBZRLE", "COMP"];
 
 /** Uncompressed size of a capture file, from the README's Files table. */
 function readmeSize(capture: string): number {
@@ -162,7 +180,7 @@ const STREAM_RE =
 const RAM_RE =
   /^ {2}RAM records {2}(\d+) normal, (\d+) zero, (\d+) XBZRLE, (\d+) compressed; (\d+) EOS, (\d+) MEM_SIZE; (\d+) named \+ (\d+) CONTINUE headers; (.+) of page records$/m;
 const XBZRLE_RE =
-  /^ {2}XBZRLE {7}(\d+) records, (\d+) encoded bytes \((\d+) with headers\) instead of (\d+) for full pages: saving ([\d.]+)%$/m;
+  /^ {2}XBZRLE {7}(\d+) records?, (\d+) encoded bytes \((\d+) with headers\) instead of (\d+) for full pages: saving ([\d.]+)%$/m;
 
 function nums(m: RegExpExecArray | null): number[] | undefined {
   return m ? m.slice(1).map(Number) : undefined;
@@ -210,59 +228,67 @@ function checkInspectWalk(
   } else p.ok("no XBZRLE line", !XBZRLE_RE.test(text));
   const timeline = parseTable(block(text, "Timeline").slice(1));
   p.eq("timeline rows", timeline.length, w.items.length);
+  const expected = shown(
+    w.items.map((it) => ({
+      OFFSET: String(it.offset),
+      HEX: hex(it.offset),
+      KIND: it.kind,
+      ID: it.sectionId?.toString() ?? "",
+      NAME: it.name ?? "",
+      INST: it.instance?.toString() ?? "",
+      VER: it.version?.toString() ?? "",
+      BYTES: String(it.length),
+      PAGE: blank(it.page),
+      ZERO: blank(it.zero),
+      XBZRLE: blank(it.xbzrle),
+      COMP: "",
+      BLK: blank(it.blk),
+      BLK0: blank(it.blk0),
+      NOTE: it.kind === "HEADER"
+        ? "QEVM v3"
+        : it.kind === "VMDESCRIPTION"
+        ? `JSON ${w.trailer!.jsonLength} bytes, ${many(w.trailer!.devices, "device")}`
+        : "",
+    })),
+    TIMELINE_HIDEABLE,
+  );
   w.items.forEach((it, i) => {
-    const row = timeline[i] ?? {};
-    const note = it.kind === "HEADER"
-      ? "QEVM v3"
-      : it.kind === "VMDESCRIPTION"
-      ? `JSON ${w.trailer!.jsonLength} bytes, ${w.trailer!.devices} devices`
-      : "";
-    p.eq(`timeline row ${i} (${it.kind} at ${it.offset})`, Object.values(row), [
-      String(it.offset),
-      hex(it.offset),
-      it.kind,
-      it.sectionId?.toString() ?? "",
-      it.name ?? "",
-      it.instance?.toString() ?? "",
-      it.version?.toString() ?? "",
-      String(it.length),
-      blank(it.page),
-      blank(it.zero),
-      blank(it.xbzrle),
-      "",
-      blank(it.blk),
-      blank(it.blk0),
-      note,
-    ]);
+    p.eq(`timeline row ${i} (${it.kind} at ${it.offset})`, timeline[i], expected[i]);
   });
   const blocks = parseTable(block(text, "RAM blocks").slice(1));
   p.eq(
     "RAM blocks",
     blocks,
-    w.blocks.map((b) => ({
-      BLOCK: b.name,
-      SIZE: `${b.size} (${human(b.size)})`,
-      PAGES: String(b.size / w.pageSize),
-      NORMAL: String(b.page),
-      ZERO: String(b.zero),
-      XBZRLE: String(b.xbzrle),
-      COMP: "0",
-    })),
+    shown(
+      w.blocks.map((b) => ({
+        BLOCK: b.name,
+        SIZE: `${b.size} (${human(b.size)})`,
+        PAGES: String(b.size / w.pageSize),
+        NORMAL: String(b.page),
+        ZERO: String(b.zero),
+        XBZRLE: String(b.xbzrle),
+        COMP: "0",
+      })),
+      RAM_HIDEABLE,
+    ),
   );
   const passes = parseTable(block(text, "Dirty passes", true).slice(1));
   p.eq(
     "dirty passes",
     passes,
-    w.passes.map((x) => ({
-      PASS: String(x.index),
-      FROM: String(x.offset),
-      PAGES: String(x.pages),
-      NORMAL: String(x.page),
-      ZERO: String(x.zero),
-      XBZRLE: String(x.xbzrle),
-      COMP: "0",
-      BYTES: String(x.bytes),
-    })),
+    shown(
+      w.passes.map((x) => ({
+        PASS: String(x.index),
+        FROM: String(x.offset),
+        PAGES: String(x.pages),
+        NORMAL: String(x.page),
+        ZERO: String(x.zero),
+        XBZRLE: String(x.xbzrle),
+        COMP: "0",
+        BYTES: String(x.bytes),
+      })),
+      RAM_HIDEABLE,
+    ),
   );
   if (w.disks.length) {
     const d = w.disk;
@@ -270,7 +296,9 @@ function checkInspectWalk(
     p.eq(
       "block migration line",
       bm[0],
-      `Block migration: ${d.data} data chunks, ${d.zero} zero chunks, ${d.progress} PROGRESS (last ${d.lastPercent}%), ${d.eos} EOS`,
+      `Block migration: ${many(d.data, "data chunk")}, ${
+        many(d.zero, "zero chunk")
+      }, ${d.progress} PROGRESS (last ${d.lastPercent}%), ${d.eos} EOS`,
     );
     p.eq(
       "block devices",
@@ -319,7 +347,9 @@ function checkInspectWalk(
   p.ok(
     "VMDESCRIPTION line",
     text.endsWith(
-      `\nVMDESCRIPTION at ${t.offset}: ${t.bytes} bytes (JSON ${t.jsonLength}), ${t.devices} devices\n`,
+      `\nVMDESCRIPTION at ${t.offset}: ${t.bytes} bytes (JSON ${t.jsonLength}), ${
+        many(t.devices, "device")
+      }\n`,
     ),
   );
 }
@@ -349,15 +379,18 @@ function checkInspectReadme(text: string, capture: string, p: Problems): void {
   p.eq(
     "RAM blocks (README blocks and records per RAM block)",
     parseTable(block(text, "RAM blocks").slice(1)),
-    e.blocks.map((b) => ({
-      BLOCK: b.name,
-      SIZE: `${b.size} (${human(b.size)})`,
-      PAGES: String(b.size / PAGE),
-      NORMAL: String(e.perBlock[b.name].page ?? 0),
-      ZERO: String(e.perBlock[b.name].zero ?? 0),
-      XBZRLE: String(e.perBlock[b.name].xbzrle ?? 0),
-      COMP: "0",
-    })),
+    shown(
+      e.blocks.map((b) => ({
+        BLOCK: b.name,
+        SIZE: `${b.size} (${human(b.size)})`,
+        PAGES: String(b.size / PAGE),
+        NORMAL: String(e.perBlock[b.name].page ?? 0),
+        ZERO: String(e.perBlock[b.name].zero ?? 0),
+        XBZRLE: String(e.perBlock[b.name].xbzrle ?? 0),
+        COMP: "0",
+      })),
+      RAM_HIDEABLE,
+    ),
   );
   const timeline = parseTable(block(text, "Timeline").slice(1));
   const count = (k: string) => timeline.filter((r) => r.KIND === k).length;
@@ -379,6 +412,19 @@ function checkInspectReadme(text: string, capture: string, p: Problems): void {
     e.blockRecords.data_block ?? 0,
     e.blockRecords.zero_block ?? 0,
   ]);
+  const totals: Record<string, number> = {
+    PAGE: rr.PAGE,
+    ZERO: rr.ZERO,
+    XBZRLE: rr.XBZRLE,
+    COMP: 0,
+    BLK: e.blockRecords.data_block ?? 0,
+    BLK0: e.blockRecords.zero_block ?? 0,
+  };
+  p.eq(
+    "timeline columns: hidden exactly when the README's total for them is 0",
+    Object.keys(timeline[0] ?? {}).filter((c) => TIMELINE_HIDEABLE.includes(c)),
+    TIMELINE_HIDEABLE.filter((c) => totals[c] > 0),
+  );
   const passes = parseTable(block(text, "Dirty passes", true).slice(1));
   const psum = (col: string) => passes.reduce((a, r) => a + Number(r[col]), 0);
   p.eq("dirty passes NORMAL/ZERO sums", [psum("NORMAL"), psum("ZERO")], [rr.PAGE, rr.ZERO]);
@@ -404,7 +450,9 @@ function checkInspectReadme(text: string, capture: string, p: Problems): void {
     p.eq(
       "block migration line (README block records)",
       block(text, "Block migration:", true)[0],
-      `Block migration: ${b.data_block} data chunks, ${b.zero_block} zero chunks, ${b.progress} PROGRESS (last 100%), ${b.eos} EOS`,
+      `Block migration: ${many(b.data_block, "data chunk")}, ${
+        many(b.zero_block, "zero chunk")
+      }, ${b.progress} PROGRESS (last 100%), ${b.eos} EOS`,
     );
   } else p.eq("no block migration", block(text, "Block migration:", true), []);
 }
@@ -434,15 +482,18 @@ function checkInspectArm(text: string, p: Problems): void {
   p.eq(
     "RAM blocks",
     parseTable(block(text, "RAM blocks").slice(1)),
-    e.blocks.map((b: { name: string; size: number }) => ({
-      BLOCK: b.name,
-      SIZE: `${b.size} (${human(b.size)})`,
-      PAGES: String(b.size / e.pageSize),
-      NORMAL: String(e.perBlock[b.name].page),
-      ZERO: String(e.perBlock[b.name].zero),
-      XBZRLE: "0",
-      COMP: "0",
-    })),
+    shown(
+      e.blocks.map((b: { name: string; size: number }) => ({
+        BLOCK: b.name,
+        SIZE: `${b.size} (${human(b.size)})`,
+        PAGES: String(b.size / e.pageSize),
+        NORMAL: String(e.perBlock[b.name].page),
+        ZERO: String(e.perBlock[b.name].zero),
+        XBZRLE: "0",
+        COMP: "0",
+      })),
+      RAM_HIDEABLE,
+    ),
   );
   const timeline = parseTable(block(text, "Timeline").slice(1));
   const count = (k: string) => timeline.filter((r) => r.KIND === k).length;
@@ -463,7 +514,10 @@ function checkInspectArm(text: string, p: Problems): void {
     timeline.filter((r) => r.KIND === "FULL").map((r) => `${r.NAME}/${r.INST}`),
     e.vmdescDevices,
   );
-  p.ok("VMDESCRIPTION device count", text.includes(`, ${e.vmdescDevices.length} devices\n`));
+  p.ok(
+    "VMDESCRIPTION device count",
+    text.includes(`, ${many(e.vmdescDevices.length, "device")}\n`),
+  );
 }
 
 /** One block of m1b_mapped_ram_single/mapped-ram-layout.json. */
@@ -705,6 +759,19 @@ function checkVerify(
   );
 }
 
+/**
+ * Terminal output with its wrapped lines joined back: a line that starts with 15 or more
+ * spaces (a wrapped NOTE cell or summary value) continues the line above it.
+ */
+function unwrap(text: string): string {
+  const out: string[] = [];
+  for (const l of text.split("\n")) {
+    if (/^ {15,}\S/.test(l) && out.length) out[out.length - 1] += " " + l.trimStart();
+    else out.push(l);
+  }
+  return out.join("\n");
+}
+
 // ---- the cases ----
 
 async function link(dir: string, name: string, target: string): Promise<string> {
@@ -794,6 +861,30 @@ export const CASES: GoldenCase[] = [
       }),
   },
   {
+    name: "inspect_tiny_terminal.txt",
+    title: "inspect text on a 110-column terminal: long NOTE cells and summary lines wrapped",
+    columns: 110,
+    setup: async (dir) => {
+      await Deno.writeFile(`${dir}/tiny.mig`, tinyStream().bytes);
+      return ["inspect", `${dir}/tiny.mig`];
+    },
+    code: 0,
+    check: (out) =>
+      runProblems((p) => {
+        const t = tinyStream();
+        const long = out.split("\n").filter((l) => l.length > 110);
+        p.eq("lines longer than the terminal", long, []);
+        const joined = unwrap(out);
+        p.ok("some lines were wrapped", joined !== out);
+        checkInspectWalk(
+          joined,
+          walk(t.bytes, { bodies: TINY_BODIES }),
+          p,
+          new Map([[t.at.full, t.at.body]]),
+        );
+      }),
+  },
+  {
     name: "inspect_multifd_channel.txt",
     title: "inspect text: a hand-built multifd channel",
     setup: async (dir) => {
@@ -836,13 +927,11 @@ export const CASES: GoldenCase[] = [
         p.eq(
           "totals line",
           lines.at(-2),
-          `${CHANNEL_PACKETS.length} packets (${sum((k) => Number(k.sync))} SYNC), ${
-            sum((k) => k.normal.length)
-          } normal pages, ${
-            sum((k) => k.zero.length)
-          } zero pages, ${ch.bytes.length} bytes; pages per block: ${
-            [...perBlock].map(([b, n]) => `${b} ${n}`).join(", ")
-          }`,
+          `${many(CHANNEL_PACKETS.length, "packet")} (${sum((k) => Number(k.sync))} SYNC), ${
+            many(sum((k) => k.normal.length), "normal page")
+          }, ${many(sum((k) => k.zero.length), "zero page")}, ${
+            many(ch.bytes.length, "byte")
+          }; pages per block: ${[...perBlock].map(([b, n]) => `${b} ${n}`).join(", ")}`,
         );
       }),
   },

@@ -26,6 +26,11 @@ export interface GoldenCase {
   /** Puts the inputs into `dir` (the subprocess's cwd); returns the CLI arguments. */
   setup(dir: string): Promise<string[]>;
   code: number;
+  /**
+   * Run with stdout on a terminal this many columns wide (a pseudo-terminal made by
+   * script(1); stderr stays a file); without it, stdout is a pipe.
+   */
+  columns?: number;
   /** Expected stderr (default: empty). */
   stderr?: string;
   /** The part of the (normalised) stdout the golden file keeps (default: all of it). */
@@ -78,7 +83,7 @@ export async function runCase(c: GoldenCase): Promise<CaseRun> {
   const dir = await Deno.makeTempDir({ prefix: "migscope-golden-" });
   try {
     const args = await c.setup(dir);
-    const r = await runCli(args, { cwd: dir });
+    const r = c.columns ? await runCliTty(args, c.columns, dir) : await runCli(args, { cwd: dir });
     const stdout = normalise(r.stdout, dir);
     return {
       code: r.code,
@@ -88,6 +93,36 @@ export async function runCase(c: GoldenCase): Promise<CaseRun> {
     };
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+}
+
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Runs the CLI with stdout on a pseudo-terminal `columns` wide (script(1) from util-linux) and
+ * stderr to a file; the terminal's CR LF line ends are read back as LF.
+ */
+export async function runCliTty(
+  args: string[],
+  columns: number,
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  const err = await Deno.makeTempFile({ prefix: "migscope-tty-stderr-" });
+  const perms = ["--allow-read", "--allow-write", "--allow-net", "--allow-env"];
+  const cmd = [Deno.execPath(), "run", ...perms, main, ...args].map(quote).join(" ");
+  try {
+    const out = await new Deno.Command("script", {
+      args: ["-qec", `stty cols ${columns} rows 50 && exec ${cmd} 2>${quote(err)}`, "/dev/null"],
+      cwd,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout).replaceAll("\r\n", "\n");
+    return { code: out.code, stdout, stderr: await Deno.readTextFile(err) };
+  } finally {
+    await Deno.remove(err);
   }
 }
 

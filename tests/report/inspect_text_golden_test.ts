@@ -68,6 +68,13 @@ Deno.test("inspect text: mapped-ram capture m1b_mapped_ram_single", () =>
 Deno.test("inspect text: a hand-built stream with a command and a device section", () =>
   golden("inspect_tiny.txt"));
 
+// The same stream with stdout on a 110-column terminal (script(1)): no line is longer than
+// 110 characters, the VMDESCRIPTION note and the RAM records line are wrapped, and joined back
+// (a line starting with 15 or more spaces continues the one above) the text passes every check
+// of the piped report above.
+Deno.test("inspect text on a 110-column terminal: wrapped to fit", () =>
+  golden("inspect_tiny_terminal.txt"));
+
 // The hand-built multifd channel of tests/report/_inputs.ts `channelFile`, against the packets
 // it was built from: channel id 1 and UUID; per packet its offset, number, SYNC flag, block,
 // normal and zero page counts and first…last page offset; 5 packets (2 SYNC), 4 normal and
