@@ -4,6 +4,7 @@
  * @module
  */
 import { CMD, COMMANDS } from "../protocol/constants.ts";
+import { printable } from "../protocol/errors.ts";
 import type { CommandRecord } from "../protocol/records.ts";
 import { decodeName, type ParseState } from "./state.ts";
 
@@ -29,6 +30,36 @@ function discard(st: ParseState, rec: CommandRecord, p: Uint8Array, dv: DataView
       length: Number(dv.getBigUint64(at + 8)),
     });
   }
+  checkDiscardTarget(st, rec, offset + 8 + nameLen);
+}
+
+/**
+ * Once MEM_SIZE has announced the block table, a discard must name one of its blocks and stay
+ * inside it in whole target pages — what replay (and QEMU's destination) require. Before any
+ * block is known (a PACKAGED payload parsed on its own) the command is only decoded.
+ */
+function checkDiscardTarget(st: ParseState, rec: CommandRecord, rangesAt: number) {
+  if (st.blocks.length === 0) return;
+  const name = rec.block!;
+  const idx = st.blockIndex.get(name);
+  if (idx === undefined) {
+    st.fail(
+      `POSTCOPY_RAM_DISCARD names RAM block '${printable(name)}', which MEM_SIZE did not announce`,
+      rec.offset + 7,
+    );
+  }
+  const size = st.blocks[idx].size;
+  const ps = st.pageSize;
+  rec.ranges!.forEach((r, k) => {
+    if (r.start % ps || r.length % ps || r.start + r.length > size) {
+      st.fail(
+        `POSTCOPY_RAM_DISCARD range 0x${r.start.toString(16)}+0x${
+          r.length.toString(16)
+        } is outside '${printable(name)}' (${size} bytes) or not in whole ${ps}-byte pages`,
+        rangesAt + 16 * k,
+      );
+    }
+  });
 }
 
 function advise(st: ParseState, rec: CommandRecord, dv: DataView) {

@@ -8,6 +8,7 @@
 import { RAM_FLAG, ramFlagNames, XBZRLE_ENCODING_FLAG } from "../protocol/constants.ts";
 import { printable } from "../protocol/errors.ts";
 import { RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
+import { inflatePage, inflateReady } from "../wire/inflate.ts";
 import { xbzrleValidate } from "../xbzrle/decode.ts";
 import { decodeName, type ParseState } from "./state.ts";
 
@@ -17,6 +18,8 @@ export const RAM_STOP_EOS = -1;
 export const RAM_STOP_MEM_SIZE = -2;
 /** {@link readRamBatch} stopped because the batch is full. */
 export const RAM_STOP_FULL = 0;
+/** {@link readRamBatch} stopped before a COMPRESS_PAGE: load the inflater (loadInflate). */
+export const RAM_STOP_INFLATE = -3;
 
 /** Record names in messages, by kind code (COMPRESS_PAGE lengths say "COMPRESS_PAGE"). */
 const NAMES = ["RAM", "ZERO", "PAGE", "XBZRLE", "COMPRESSED", "EOS", "MULTIFD_FLUSH"];
@@ -32,6 +35,7 @@ function fail(st: ParseState, code: number, offset: number, detail: string, at =
   st.fail(detail, at);
 }
 
+/** The record's kind code; 0 for MEM_SIZE, -1 for a COMPRESS_PAGE before loadInflate. */
 function kindCode(st: ParseState, flags: number, offset: number): number {
   switch (flags & ~RAM_FLAG.CONTINUE) {
     case RAM_FLAG.ZERO:
@@ -41,7 +45,8 @@ function kindCode(st: ParseState, flags: number, offset: number): number {
     case RAM_FLAG.XBZRLE:
       return RAM_CODE.XBZRLE;
     case RAM_FLAG.COMPRESS_PAGE:
-      return RAM_CODE.COMPRESSED;
+      // Its payload is checked by inflating it: stop first until the inflater is loaded.
+      return inflateReady() ? RAM_CODE.COMPRESSED : -1;
     case RAM_FLAG.EOS:
       return RAM_CODE.EOS;
     case RAM_FLAG.MULTIFD_FLUSH:
@@ -147,6 +152,19 @@ function xbzrleCovered(st: ParseState, buf: Uint8Array, q: number, len: number, 
   return v;
 }
 
+/**
+ * Checks a COMPRESS_PAGE payload inflates to exactly one page, with nothing after its zlib
+ * stream (a length that swallowed the next record). QEMU 7.2's loader would take the page and
+ * lose the swallowed bytes silently; the sender never writes such a payload, so it is an error.
+ */
+function checkCompressed(st: ParseState, buf: Uint8Array, q: number, len: number, offset: number) {
+  const page = inflatePage(buf.subarray(q, q + len), st.pageSize);
+  if (typeof page === "string") {
+    st.record = `COMPRESS_PAGE record at ${offset}`;
+    st.fail(`COMPRESS_PAGE payload of ${len} bytes ${page}`, st.r.base + q);
+  }
+}
+
 /** Stores record `n` of the batch. */
 function put(
   b: RamBatch,
@@ -181,8 +199,8 @@ function pastPackage(st: ParseState, code: number, offset: number): never {
 /**
  * Parses RAM records from the reader's buffer into `batch` (appending) until the batch is full,
  * an EOS was added, a MEM_SIZE record is next, or the next record is not fully buffered.
- * Returns {@link RAM_STOP_FULL}, {@link RAM_STOP_EOS}, {@link RAM_STOP_MEM_SIZE}, or the number
- * of bytes that must be buffered before calling again. Consumes exactly the records added.
+ * Returns {@link RAM_STOP_FULL}, {@link RAM_STOP_EOS}, {@link RAM_STOP_MEM_SIZE},
+ * {@link RAM_STOP_INFLATE}, or the number of bytes that must be buffered before calling again. Consumes exactly the records added.
  * Throws StreamError at the first bad record; the records added before it stay in the batch.
  */
 export function readRamBatch(st: ParseState, batch: RamBatch): number {
@@ -215,7 +233,7 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
         : kind === RAM_FLAG.PAGE
         ? RAM_CODE.PAGE
         : kindCode(st, flags, offset);
-      if (code === 0) return RAM_STOP_MEM_SIZE;
+      if (code <= 0) return code === 0 ? RAM_STOP_MEM_SIZE : RAM_STOP_INFLATE;
       if (code >= RAM_CODE.EOS) {
         if (p + 8 > limit) pastPackage(st, code, offset);
         put(batch, n++, code, flags, offset, 8, addr, blk, pass, 0, 0, 0);
@@ -246,7 +264,7 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
       if (end - p < total) return total;
       if (code === RAM_CODE.XBZRLE) {
         batch.covered[n] = xbzrleCovered(st, buf, q + 3, len, offset);
-      }
+      } else if (code === RAM_CODE.COMPRESSED) checkCompressed(st, buf, q + 4, len, offset);
       if (blk < posBlock || (blk === posBlock && addr <= posAddr)) pass++;
       else if (pass === 0) pass = 1;
       posBlock = blk;

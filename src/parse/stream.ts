@@ -18,7 +18,14 @@ import { readCommand } from "./command.ts";
 import { readDevice } from "./device_section.ts";
 import { readConfiguration, readHeader } from "./header.ts";
 import { readMemSize } from "./mem_size.ts";
-import { RAM_STOP_EOS, RAM_STOP_FULL, RAM_STOP_MEM_SIZE, readRamBatch } from "./ram.ts";
+import {
+  RAM_STOP_EOS,
+  RAM_STOP_FULL,
+  RAM_STOP_INFLATE,
+  RAM_STOP_MEM_SIZE,
+  readRamBatch,
+} from "./ram.ts";
+import { loadInflate } from "../wire/inflate.ts";
 import { readFooter, readSectionHeader } from "./section.ts";
 import { decodeName, type ParseOptions, ParseState } from "./state.ts";
 import { readTrailer } from "./trailer.ts";
@@ -74,6 +81,8 @@ async function* ramSection(
     if (status === RAM_STOP_EOS) return;
     if (status === RAM_STOP_MEM_SIZE) {
       yield await readMemSize(st, sec.sectionId, sec.depth);
+    } else if (status === RAM_STOP_INFLATE) {
+      await loadInflate();
     } else if (status !== RAM_STOP_FULL) {
       st.record = `RAM record at ${st.r.pos}`;
       await needInPackage(st, status);

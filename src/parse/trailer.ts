@@ -5,7 +5,8 @@
  * a brace.
  * @module
  */
-import { VM } from "../protocol/constants.ts";
+import { COMMANDS, SECTION_TYPE_NAMES, VM } from "../protocol/constants.ts";
+import { printable } from "../protocol/errors.ts";
 import type { MigRecord, VmDesc } from "../protocol/records.ts";
 import type { ParseState } from "./state.ts";
 import { type RandomAccess, readFully } from "../wire/random_access.ts";
@@ -100,7 +101,51 @@ export function readTrailerAt(
   }
 }
 
-/** Reads what follows the top-level EOF: the VMDESCRIPTION trailer, trailing bytes, or nothing. */
+/** Bytes that may be a section idstr (QEMU's are printable ASCII). */
+function printableName(b: Uint8Array): boolean {
+  return b.length > 0 && b.every((c) => c >= 0x20 && c < 0x7f);
+}
+
+/**
+ * What the bytes after a top-level EOF look like, if they look like a record the stream could
+ * go on with: PART/END of an open RAM or block section, a START/FULL header with a printable
+ * idstr, or a known command with its fixed length. Undefined for anything else.
+ */
+async function recordAhead(st: ParseState): Promise<string | undefined> {
+  const r = st.r;
+  const n = await r.peekUpTo(5 + 1 + 255 + 8);
+  const type = r.peekU8();
+  if (n < 5) return undefined;
+  if (type === VM.SECTION_PART || type === VM.SECTION_END) {
+    const id = r.peekBe32(1);
+    const info = st.sections.get(id);
+    if (!info || info.handler === "device") return undefined;
+    return `${SECTION_TYPE_NAMES[type]} of section ${id} '${printable(info.idstr)}'`;
+  }
+  if (type === VM.SECTION_START || type === VM.SECTION_FULL) {
+    const len = n > 5 ? r.peekU8(5) : 0;
+    if (n < 6 + len + 8 || !printableName(r.peekBytes(len, 6))) return undefined;
+    const idstr = new TextDecoder().decode(r.peekBytes(len, 6));
+    return `a ${SECTION_TYPE_NAMES[type]} section header for '${printable(idstr)}'`;
+  }
+  if (type === VM.COMMAND) {
+    const def = COMMANDS.find((c) => c.cmd === ((r.peekU8(1) << 8) | r.peekU8(2)));
+    const len = (r.peekU8(3) << 8) | r.peekU8(4);
+    if (def && (def.len < 0 || def.len === len)) return `a ${def.name} command`;
+  }
+  return undefined;
+}
+
+/**
+ * Reads what follows the top-level EOF: the VMDESCRIPTION trailer, trailing bytes, or nothing.
+ *
+ * Trailing bytes that are not a trailer are reported as a `trailing` record (QEMU only warns
+ * about them) — unless they look like a record the stream goes on with (a RAM END, a device
+ * section, a command): then the EOF byte is most likely stray (a `00` before a section) and
+ * the stream did not end there. QEMU would stop loading at it and ignore the rest, silently
+ * losing the sections after it, so this is an error: inspect reports it after what it read,
+ * and replay and verify fail rather than write or compare a half-applied stream.
+ */
 export async function* readTrailer(st: ParseState): AsyncGenerator<MigRecord> {
   const offset = st.r.pos;
   st.section = undefined;
@@ -108,6 +153,16 @@ export async function* readTrailer(st: ParseState): AsyncGenerator<MigRecord> {
   const avail = await st.r.peekUpTo(5);
   if (avail === 0) return;
   if (st.r.peekU8() !== VM.VMDESCRIPTION) {
+    const ahead = await recordAhead(st);
+    if (ahead) {
+      st.record = `EOF at ${offset - 1}`;
+      st.fail(
+        `QEMU_VM_EOF is followed by ${ahead} at offset ${offset}, not by a VMDESCRIPTION ` +
+          "trailer: the 00 byte is probably stray, and QEMU would stop loading there and " +
+          "ignore the rest of the stream",
+        offset - 1,
+      );
+    }
     // QEMU only warns here; report the bytes as trailing data.
     let n = 0;
     while (!(await st.r.atEnd())) {

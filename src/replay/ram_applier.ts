@@ -5,10 +5,10 @@
  * Works on {@link RamBatch} columns: no object per page.
  * @module
  */
-import { inflateSync } from "node:zlib";
 import { printable } from "../protocol/errors.ts";
 import { batchData, RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
+import { inflatePage } from "../wire/inflate.ts";
 import { isAllZero } from "../wire/zero.ts";
 import { xbzrleDecode } from "../xbzrle/decode.ts";
 import { openTarget, ReplayError } from "./errors.ts";
@@ -152,20 +152,9 @@ export class RamApplier {
 
   #compressed(s: Slot, b: RamBatch, i: number) {
     const offset = b.offset[i];
-    const data = batchData(b, i);
-    let out: Uint8Array;
-    try {
-      if (data.length === 0) throw new Error("the payload is empty");
-      out = new Uint8Array(inflateSync(data));
-    } catch (e) {
-      throw new ReplayError(offset, `COMPRESS_PAGE does not inflate: ${(e as Error).message}`);
-    }
-    if (out.length !== this.pageSize) {
-      throw new ReplayError(
-        offset,
-        `COMPRESS_PAGE inflates to ${out.length} bytes, not a ${this.pageSize}-byte page`,
-      );
-    }
+    // The parser has loaded the inflater and checked the payload; this is the page it holds.
+    const out = inflatePage(batchData(b, i), this.pageSize);
+    if (typeof out === "string") throw new ReplayError(offset, `COMPRESS_PAGE payload ${out}`);
     s.target.write(out, b.addr[i]);
     s.stats.compressed++;
     this.#wrote(s, b.addr[i], offset, WRITER.COMPRESS_PAGE, true);
