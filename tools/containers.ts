@@ -129,3 +129,38 @@ export async function writeLibvirtImage(
   all.set(body, 92 + data.length);
   await Deno.writeFile(out, all);
 }
+
+/** mapped-ram's file offset alignment (slots start at a multiple of it). */
+const MAPPED_RAM_ALIGN = 1 << 20;
+
+/**
+ * A libvirt `sparse` save image of a mapped-ram stream (offsets from 0, as QEMU writes to a
+ * file of its own): the stream is placed at a 1 MiB multiple past the header and XML, and each
+ * block's bitmap and pages offsets are moved by as much — absolute file offsets, as in an image
+ * libvirt 10+ writes. `headerOffsets` are the blocks' 28-byte mapped-ram headers in `stream`.
+ */
+export async function writeSparseImage(
+  out: string,
+  stream: string,
+  xml: string,
+  headerOffsets: number[],
+): Promise<number> {
+  const { data: xmlData } = libvirtData(xml);
+  const at = Math.ceil((92 + xmlData.length) / MAPPED_RAM_ALIGN) * MAPPED_RAM_ALIGN;
+  const data = new Uint8Array(at - 92);
+  data.set(xmlData);
+  const header = libvirtHeader({ dataLen: data.length, format: FORMAT_CODES.sparse });
+  const body = await Deno.readFile(stream);
+  const dv = new DataView(body.buffer);
+  for (const h of headerOffsets) {
+    for (const field of [h + 12, h + 20]) {
+      dv.setBigUint64(field, dv.getBigUint64(field) + BigInt(at));
+    }
+  }
+  const f = await Deno.open(out, { write: true, create: true, truncate: true });
+  await f.write(header);
+  await f.write(data);
+  for (let done = 0; done < body.length;) done += await f.write(body.subarray(done));
+  f.close();
+  return at;
+}
