@@ -4,6 +4,13 @@
  */
 import { parseArgs } from "node:util";
 import { runInspect } from "../commands/inspect.ts";
+import { describeFilter } from "../commands/inspect_records.ts";
+import {
+  filterEmpty,
+  RECORD_KINDS,
+  type RecordFilter,
+  type RecordKind,
+} from "../report/records_text.ts";
 import { textOut } from "../commands/io.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parsePageSize } from "./size.ts";
@@ -34,6 +41,36 @@ export function outputConflict(f: OutputFlags): string | undefined {
   return undefined;
 }
 
+function integers(list: string[] | undefined, flag: string, min: number): number[] {
+  return (list ?? []).map((v) => {
+    if (!/^\d+$/.test(v) || Number(v) < min) {
+      throw new UsageError(
+        `${flag} takes ${min ? "a pass number from 1" : "a section id"}, got '${v}'`,
+      );
+    }
+    return Number(v);
+  });
+}
+
+/** The `--records` filter of `--block`, `--pass`, `--kind` and `--section` (each repeatable). */
+export function recordFilter(
+  v: { block?: string[]; pass?: string[]; kind?: string[]; section?: string[] },
+): RecordFilter {
+  const kinds = (v.kind ?? []).map((k) => {
+    const kind = k.toLowerCase().replaceAll("_", "-") as RecordKind;
+    if (!RECORD_KINDS.includes(kind)) {
+      throw new UsageError(`--kind ${k}: the kinds are ${RECORD_KINDS.join(", ")}`);
+    }
+    return kind;
+  });
+  return {
+    blocks: v.block ?? [],
+    passes: integers(v.pass, "--pass", 1),
+    kinds,
+    sections: integers(v.section, "--section", 0),
+  };
+}
+
 /** The width of the terminal stdout is, or undefined when it is not one (full lines). */
 export function terminalWidth(): number | undefined {
   if (!Deno.stdout.isTerminal()) return undefined;
@@ -59,6 +96,10 @@ export async function inspectMain(args: string[]): Promise<number> {
       footers: { type: "string", default: "auto" },
       "hugepage-block": { type: "string", multiple: true },
       "page-size": { type: "string" },
+      block: { type: "string", multiple: true },
+      pass: { type: "string", multiple: true },
+      kind: { type: "string", multiple: true },
+      section: { type: "string", multiple: true },
     },
   });
   if (positionals.length !== 1) throw new UsageError("inspect takes exactly one INPUT");
@@ -72,11 +113,18 @@ export async function inspectMain(args: string[]): Promise<number> {
     deviceState: values["device-state"]!,
   });
   if (conflict) throw new UsageError(conflict);
+  const filter = recordFilter(values);
+  if (!values.records && !filterEmpty(filter)) {
+    throw new UsageError(
+      `${describeFilter(filter).split(" ")[0]} selects --records rows: add --records`,
+    );
+  }
   const out = textOut(Deno.stdout);
   const res = await runInspect({
     input: userPath(positionals[0]),
     format: values.json ? "json" : values.ndjson ? "ndjson" : "text",
     records: values.records!,
+    filter,
     deviceState: values["device-state"]!,
     vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
     footers: values.footers as "on" | "off" | "auto",

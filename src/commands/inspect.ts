@@ -4,7 +4,8 @@
  */
 import { StreamError } from "../protocol/errors.ts";
 import type { FieldValue, MigRecord } from "../protocol/records.ts";
-import { recordRow, summaryText, timelineTable } from "../report/inspect_text.ts";
+import { summaryText, timelineTable } from "../report/inspect_text.ts";
+import type { RecordFilter } from "../report/records_text.ts";
 import { fitLine } from "../report/table.ts";
 import { type InspectResult, inspectStream } from "../report/inspect_stream.ts";
 import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
@@ -12,6 +13,7 @@ import { recordToJson, stringifyJson } from "../report/json.ts";
 import { sniff, SNIFF_BYTES, type Sniffed } from "../parse/sniff.ts";
 import type { OpenedInput } from "../parse/input.ts";
 import { inspectChannel } from "./inspect_channel.ts";
+import { filterProblem, RecordsWriter } from "./inspect_records.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
 
@@ -23,6 +25,8 @@ export interface InspectOptions {
   format: "text" | "json" | "ndjson";
   /** Flag-level rows (one per RAM/block record). */
   records: boolean;
+  /** Which `records` rows to show (all without it). */
+  filter?: RecordFilter;
   /** Print decoded device state as JSON instead of the report. */
   deviceState: boolean;
   /** vmdesc JSON or another capture, for streams without a trailer. */
@@ -58,12 +62,6 @@ function visitor(opts: InspectOptions, out: TextOut, devices: DeviceState[]) {
   }
   if (opts.format === "ndjson") {
     return (rec: MigRecord) => out.write(stringifyJson(recordToJson(rec)) + "\n");
-  }
-  if (opts.format === "text" && opts.records) {
-    return async (rec: MigRecord) => {
-      const row = recordRow(rec);
-      if (row) await out.write(row + "\n");
-    };
   }
   return undefined;
 }
@@ -115,6 +113,7 @@ async function writeResult(
   out: TextOut,
   res: InspectResult,
   devices: DeviceState[],
+  records?: RecordsWriter,
 ): Promise<void> {
   const { summary, timeline, error } = res;
   if (opts.deviceState) {
@@ -126,7 +125,9 @@ async function writeResult(
     await out.write(stringifyJson({ kind: "summary", ...summary }) + "\n");
     if (error) await out.write(stringifyJson(ndjsonError(error)) + "\n");
   } else {
-    if (opts.records) await out.write("\n");
+    const footer = records?.footer();
+    if (footer) await out.write(footer + "\n");
+    if (records) await out.write("\n");
     const width = opts.width;
     await out.write("Timeline\n" + timelineTable(timeline, { width }) + "\n");
     await out.write(summaryText(summary, { width }));
@@ -166,6 +167,8 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
   if (opts.format === "ndjson") {
     await out.write(stringifyJson(ndjsonHeader("migscope-inspect-ndjson")) + "\n");
   }
+  const records = text && opts.records ? new RecordsWriter(out, opts.filter) : undefined;
+  await records?.header();
   const devices: DeviceState[] = [];
   const res = await inspectStream(opened, {
     vmdesc: o.vmdesc,
@@ -173,9 +176,11 @@ export async function runInspect(opts: InspectOptions, out: TextOut): Promise<Co
     footers: opts.footers,
     hugePageBlocks: opts.hugePageBlocks,
     pageSize: opts.pageSize,
-    visit: visitor(opts, out, devices),
+    visit: records?.visit ?? visitor(opts, out, devices),
   });
   opened.close();
-  await writeResult(opts, out, res, devices);
-  return res.error ? { code: 2, error: errorObject(res.error).message } : { code: 0 };
+  await writeResult(opts, out, res, devices, records);
+  if (res.error) return { code: 2, error: errorObject(res.error).message };
+  const bad = opts.filter && filterProblem(opts.filter, res.summary, res.timeline);
+  return bad ? { code: 2, error: bad } : { code: 0 };
 }

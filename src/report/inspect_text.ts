@@ -1,9 +1,7 @@
 /**
- * inspect as text: the section timeline, the summary, and one row per record (`--records`).
+ * inspect as text: the section timeline and the summary (`--records` rows: records_text.ts).
  * @module
  */
-import { ramFlagNames } from "../protocol/constants.ts";
-import type { MigRecord } from "../protocol/records.ts";
 import type { Summary, TimelineRow } from "./summary_types.ts";
 import {
   fitLine,
@@ -346,43 +344,4 @@ export function summaryText(s: Summary, opts: TableOptions = {}): string {
     part(s, out, opts.width);
   }
   return out.join("\n") + "\n";
-}
-
-/** One `--records` row, or undefined for records that have none. */
-export function recordRow(rec: MigRecord): string | undefined {
-  const off = `${String(rec.offset).padStart(12)} ${hexOffset(rec.offset).padStart(10)}`;
-  if (rec.kind === "ram") {
-    const flags = ramFlagNames(rec.flags);
-    let extra = "";
-    if (rec.type === "zero") extra = ` fill=${rec.fill}`;
-    else if (rec.type === "xbzrle") extra = ` len=${rec.dataLength} covers=${rec.covered}`;
-    else if (rec.type === "compressed") extra = ` len=${rec.dataLength}`;
-    else if (rec.type === "mem_size") {
-      return `${off}  RAM ${flags.padEnd(16)} total=${rec.total} blocks=${
-        rec.blocks!.map((b) => `${b.name}:${b.size}`).join(",")
-      }`;
-    }
-    if (rec.type === "eos" || rec.type === "multifd_flush") return `${off}  RAM ${flags}`;
-    return `${off}  RAM ${flags.padEnd(16)} ${rec.block} +0x${
-      rec.addr.toString(16)
-    } pass=${rec.pass}${extra}`;
-  }
-  if (rec.kind === "block") {
-    const names = [];
-    if (rec.flags & 1) names.push("DEVICE_BLOCK");
-    if (rec.flags & 2) names.push("EOS");
-    if (rec.flags & 4) names.push("PROGRESS");
-    if (rec.flags & 8) names.push("ZERO_BLOCK");
-    const what = rec.type === "progress"
-      ? `${rec.percent}%`
-      : rec.type === "eos"
-      ? ""
-      : `${rec.device} sector ${rec.sector} (+0x${(rec.sector * 512).toString(16)})`;
-    return `${off}  BLK ${names.join("|").padEnd(16)} ${what}`;
-  }
-  if (rec.kind === "section") return `${off}  ${rec.type} section ${rec.sectionId} '${rec.idstr}'`;
-  if (rec.kind === "device") return `${off}  device body '${rec.idstr}' ${rec.length} bytes`;
-  if (rec.kind === "command") return `${off}  COMMAND ${rec.name}`;
-  if (rec.kind === "eof") return `${off}  EOF`;
-  return undefined;
 }

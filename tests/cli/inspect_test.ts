@@ -54,9 +54,9 @@ Deno.test("inspect --records: one flag-level row per RAM record", async () => {
   await Deno.writeFile(`${dir}/mini.mig`, miniStream());
   const r = await runCli(["inspect", "--records", `${dir}/mini.mig`]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /RAM PAGE\s+pc\.ram \+0x1000 pass=1/);
-  assert.match(r.stdout, /RAM ZERO\|CONTINUE\s+pc\.ram \+0x2000 pass=1 fill=0/);
-  assert.match(r.stdout, /RAM CONTINUE\|XBZRLE\s+pc\.ram \+0x1000 pass=2 len=4 covers=4096/);
+  assert.match(r.stdout, /RAM\s+PAGE\s+pc\.ram \+0x1000 pass=1/);
+  assert.match(r.stdout, /RAM\s+ZERO\|CONTINUE\s+pc\.ram \+0x2000 pass=1 fill=0/);
+  assert.match(r.stdout, /RAM\s+CONTINUE\|XBZRLE\s+pc\.ram \+0x1000 pass=2 len=4 covers=4096/);
   await Deno.remove(dir, { recursive: true });
 });
 

@@ -33,7 +33,14 @@ import {
   TINY_BODIES,
   tinyStream,
 } from "./_inputs.ts";
-import { ramFlagText, type Walk, walk, type Writer } from "./_walk.ts";
+import {
+  blkFlagText,
+  ramFlagText,
+  type Walk,
+  walk,
+  type WalkRecord,
+  type Writer,
+} from "./_walk.ts";
 
 const PAGE = 4096;
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
@@ -594,45 +601,116 @@ function checkInspectMappedRam(text: string, p: Problems): void {
 
 // ---- --records ----
 
-/** The `--records` rows the walker expects, in stream order (RAM streams, no block records). */
-function expectedRecordRows(w: Walk, bodies: Record<string, number> = {}): string[] {
-  const off = (o: number) => `${String(o).padStart(12)} ${hex(o).padStart(10)}`;
-  const rows: [number, string][] = [];
+/** One expected `--records` row: offset, hex, RECORD (7), FLAGS (23), DETAIL; no trailing spaces. */
+function recRow(o: number, record: string, flags: string, detail: string): string {
+  return `${String(o).padStart(12)}  ${hex(o).padStart(10)}  ${record.padEnd(7)}  ${
+    flags.padEnd(23)
+  }  ${detail}`.trimEnd();
+}
+
+/** The header line and rule of `--records`. */
+const RECORDS_HEAD = [
+  "      OFFSET         HEX  RECORD   FLAGS                    DETAIL",
+  "------------  ----------  -------  -----------------------  ------",
+];
+
+/** A walker record with the `--kind` it has (the names of src/report/records_text.ts). */
+function walkKind(r: WalkRecord): string {
+  if (r.family === "RAM") return r.kind === "MEM_SIZE" ? "mem-size" : r.kind.toLowerCase();
+  return ({ DATA: "chunk", ZERO: "zero-chunk", PROGRESS: "progress", EOS: "eos" } as Record<
+    string,
+    string
+  >)[r.kind];
+}
+
+/** The walker's RAM or block record as its `--records` row. */
+function walkRecordRow(w: Walk, r: WalkRecord): string {
+  if (r.family === "BLK") {
+    const detail = r.kind === "PROGRESS"
+      ? `${r.sector}%`
+      : r.kind === "EOS"
+      ? ""
+      : `${r.block} sector ${r.sector} (+${hex(r.sector! * 512)})`;
+    return recRow(r.offset, "BLK", blkFlagText(r.flags), detail);
+  }
+  const flags = ramFlagText(r.flags);
+  if (r.kind === "EOS") return recRow(r.offset, "RAM", flags, "");
+  if (r.kind === "MEM_SIZE") {
+    const total = w.blocks.reduce((a, b) => a + b.size, 0);
+    const list = w.blocks.map((b) => `${b.name}:${b.size}`).join(",");
+    return recRow(r.offset, "RAM", flags, `total=${total} blocks=${list}`);
+  }
+  let detail = `${r.block} +${hex(r.addr!)} pass=${r.pass}`;
+  if (r.kind === "ZERO") detail += ` fill=${r.fill}`;
+  if (r.kind === "XBZRLE") detail += ` len=${r.xbzrleLen} covers=${r.covers}`;
+  return recRow(r.offset, "RAM", flags, detail);
+}
+
+/**
+ * The `--records` rows the walker expects, in stream order, with the `--kind` of each (and its
+ * block, pass and section for the filter cases).
+ */
+function expectedRecords(
+  w: Walk,
+  bodies: Record<string, number> = {},
+): { row: string; kind: string; block?: string; pass?: number }[] {
+  const rows: { offset: number; row: string; kind: string; block?: string; pass?: number }[] = [];
   for (const it of w.items) {
     if (["START", "PART", "END", "FULL"].includes(it.kind)) {
-      rows.push([it.offset, `${off(it.offset)}  ${it.kind} section ${it.sectionId} '${it.name}'`]);
+      const row = recRow(it.offset, it.kind, "", `section ${it.sectionId} '${it.name}'`);
+      rows.push({ offset: it.offset, row, kind: "section" });
     }
     if (it.kind === "FULL") {
       const body = it.offset + 1 + 4 + 1 + it.name!.length + 8;
-      rows.push([body, `${off(body)}  device body '${it.name}' ${bodies[it.name!]} bytes`]);
+      const row = recRow(body, "DEVICE", "", `'${it.name}' body, ${bodies[it.name!]} bytes`);
+      rows.push({ offset: body, row, kind: "device" });
     }
-    if (it.kind === "COMMAND") rows.push([it.offset, `${off(it.offset)}  COMMAND ${it.name}`]);
-    if (it.kind === "EOF") rows.push([it.offset, `${off(it.offset)}  EOF`]);
+    if (it.kind === "COMMAND") {
+      rows.push({
+        offset: it.offset,
+        row: recRow(it.offset, "COMMAND", "", it.name!),
+        kind: "command",
+      });
+    }
+    if (it.kind === "EOF") {
+      rows.push({ offset: it.offset, row: recRow(it.offset, "EOF", "", ""), kind: "eof" });
+    }
   }
   for (const r of w.records) {
-    if (r.family !== "RAM") throw new Error("expectedRecordRows: block records are out of scope");
-    const flags = ramFlagText(r.flags);
-    let row = `${off(r.offset)}  RAM `;
-    if (r.kind === "EOS") row += flags;
-    else if (r.kind === "MEM_SIZE") {
-      const total = w.blocks.reduce((a, b) => a + b.size, 0);
-      row += `${flags.padEnd(16)} total=${total} blocks=${
-        w.blocks.map((b) => `${b.name}:${b.size}`).join(",")
-      }`;
-    } else {
-      row += `${flags.padEnd(16)} ${r.block} +${hex(r.addr!)} pass=${r.pass}`;
-      if (r.kind === "ZERO") row += ` fill=${r.fill}`;
-      if (r.kind === "XBZRLE") row += ` len=${r.xbzrleLen} covers=${r.covers}`;
-    }
-    rows.push([r.offset, row]);
+    const page = ["PAGE", "ZERO", "XBZRLE"].includes(r.kind) && r.family === "RAM";
+    const chunk = r.family === "BLK" && (r.kind === "DATA" || r.kind === "ZERO");
+    rows.push({
+      offset: r.offset,
+      row: walkRecordRow(w, r),
+      kind: walkKind(r),
+      block: page || chunk ? r.block : undefined,
+      pass: page ? r.pass : undefined,
+    });
   }
-  return rows.sort((a, b) => a[0] - b[0]).map(([, r]) => r);
+  return rows.sort((a, b) => a.offset - b.offset);
 }
 
-/** The record rows of an `inspect --records` report: between the title and the timeline. */
-function recordRows(text: string): string[] {
+/** The `--records` rows the walker expects, in stream order. */
+function expectedRecordRows(w: Walk, bodies: Record<string, number> = {}): string[] {
+  return expectedRecords(w, bodies).map((r) => r.row);
+}
+
+/** The record rows of an `inspect --records` report: after the header and rule, to the blank line. */
+function recordRows(text: string, p: Problems): string[] {
   const lines = text.split("\n");
-  return lines.slice(2, lines.indexOf("Timeline") - 1);
+  p.eq("records header and rule", lines.slice(2, 4), RECORDS_HEAD);
+  return lines.slice(4, lines.indexOf("Timeline") - 1);
+}
+
+/** Every row of `--records` (RAM and block records) against the walker, and the rest of the report. */
+function checkRecordRows(out: string, w: Walk, p: Problems): void {
+  const rows = recordRows(out, p);
+  const expect = expectedRecordRows(w);
+  p.eq("record row count", rows.length, expect.length);
+  const bad = rows.findIndex((r, i) => r !== expect[i]);
+  if (bad >= 0) p.eq(`record row ${bad}`, rows[bad], expect[bad]);
+  p.eq("rows with trailing spaces", rows.filter((r) => r !== r.trimEnd()), []);
+  checkInspectWalk(out, w, p);
 }
 
 // ---- replay / verify ----
@@ -951,14 +1029,30 @@ export const CASES: GoldenCase[] = [
       runProblems(async (p) => {
         await checkSampleSources(p);
         const w = (await sampleSources()).xbzrle;
-        const rows = recordRows(out);
-        const expect = expectedRecordRows(w);
-        p.eq("record row count", rows.length, expect.length);
-        const bad = rows.findIndex((r, i) => r !== expect[i]);
-        if (bad >= 0) p.eq(`record row ${bad}`, rows[bad], expect[bad]);
-        checkInspectWalk(out, w, p);
+        checkRecordRows(out, w, p);
       }),
   },
+  {
+    name: "inspect_records_small_block.txt",
+    title:
+      "inspect --records: samples/small-block.mig, block-migration rows aligned (first 40 and last 60 lines kept)",
+    setup: async (
+      dir,
+    ) => [
+      "inspect",
+      "--records",
+      await link(dir, "small-block.mig", `${REPO}samples/small-block.mig`),
+    ],
+    code: 0,
+    excerpt: (out) => headTail(out, 40, 60),
+    check: (out) =>
+      runProblems(async (p) => {
+        await checkSampleSources(p);
+        checkRecordRows(out, (await sampleSources()).block, p);
+      }),
+  },
+  recordsFilterCase("xbzrle", ["--block", "pc.ram", "--pass", "4", "--kind", "zero"]),
+  recordsFilterCase("block", ["--block", "disk0", "--kind", "chunk", "--kind", "zero-chunk"]),
   {
     name: "inspect_records_tiny.txt",
     title: "inspect --records: the hand-built stream (commands and device bodies)",
@@ -971,7 +1065,7 @@ export const CASES: GoldenCase[] = [
       runProblems((p) => {
         const t = tinyStream();
         const w = walk(t.bytes, { bodies: TINY_BODIES });
-        p.eq("record rows", recordRows(out), expectedRecordRows(w, TINY_BODIES));
+        p.eq("record rows", recordRows(out, p), expectedRecordRows(w, TINY_BODIES));
         checkInspectWalk(out, w, p, new Map([[t.at.full, t.at.body]]));
       }),
   },
@@ -1177,6 +1271,49 @@ export const CASES: GoldenCase[] = [
   findingsCase("replay_findings.txt", []),
   findingsCase("replay_findings.json", ["--json"]),
 ];
+
+/**
+ * `inspect --records` with filters on a sample: exactly the walker's rows that match (a row
+ * matches every filter given, any of its values), the count line, and the rest of the report.
+ */
+function recordsFilterCase(which: "xbzrle" | "block", filter: string[]): GoldenCase {
+  const sample = `small-${which}.mig`;
+  const values = (flag: string) => filter.filter((_, i) => filter[i - 1] === flag);
+  return {
+    name: `inspect_records_filter_small_${which}.txt`,
+    title: `inspect --records ${filter.join(" ")}: samples/${sample}`,
+    setup: async (
+      dir,
+    ) => ["inspect", "--records", ...filter, await link(dir, sample, `${REPO}samples/${sample}`)],
+    code: 0,
+    check: (out) =>
+      runProblems(async (p) => {
+        await checkSampleSources(p);
+        const w = (await sampleSources())[which];
+        const all = expectedRecords(w);
+        const [blocks, passes, kinds] = ["--block", "--pass", "--kind"].map(values);
+        const match = all.filter((r) =>
+          (!blocks.length || blocks.includes(r.block ?? "")) &&
+          (!passes.length || passes.includes(String(r.pass))) &&
+          (!kinds.length || kinds.includes(r.kind))
+        );
+        p.ok(
+          "the filter selects some rows, not all",
+          match.length > 0 && match.length < all.length,
+        );
+        const lines = out.split("\n");
+        const end = lines.indexOf("Timeline") - 2;
+        p.eq("records header and rule", lines.slice(2, 4), RECORDS_HEAD);
+        p.eq("rows", lines.slice(4, end), match.map((r) => r.row));
+        p.eq(
+          "count line",
+          lines[end],
+          `${match.length} of ${all.length} records match ${filter.join(" ")}`,
+        );
+        checkInspectWalk(out, w, p);
+      }),
+  };
+}
 
 /** small-xbzrle's last image with one byte changed in each of {@link DIFF_PAGES}. */
 function diffImage(last: Uint8Array): Uint8Array {

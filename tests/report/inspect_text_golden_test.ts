@@ -90,6 +90,22 @@ Deno.test("inspect text: a hand-built multifd channel", () =>
 Deno.test("inspect --records: samples/small-xbzrle.mig", () =>
   golden("inspect_records_small_xbzrle.txt"));
 
+// inspect --records on samples/small-block.mig: every one of the 1055 rows (RAM and block
+// records: DEVICE_BLOCK, DEVICE_BLOCK|ZERO_BLOCK, PROGRESS, EOS) against the walker, in fixed
+// columns under the header line, none with trailing spaces; the golden file keeps the first 40
+// and the last 60 lines.
+Deno.test("inspect --records: samples/small-block.mig (block-migration rows)", () =>
+  golden("inspect_records_small_block.txt"));
+
+// inspect --records with filters: the rows are exactly the walker's rows that match them
+// (pass 4 ZERO records of pc.ram: 8, the changed pages of round 3 that are zero afterwards;
+// disk0's data and ZERO_BLOCK chunks: 4 + 4, the non-zero and zero MiB of disk0.raw), then
+// "N of M records match …" with the options in the order block, pass, kind, section.
+Deno.test("inspect --records --block --pass --kind: samples/small-xbzrle.mig", () =>
+  golden("inspect_records_filter_small_xbzrle.txt"));
+Deno.test("inspect --records --kind --block: samples/small-block.mig", () =>
+  golden("inspect_records_filter_small_block.txt"));
+
 // inspect --records on the hand-built stream: every row against the walker and the builder
 // (including the COMMAND row and the device body row).
 Deno.test("inspect --records: a hand-built stream (commands and device bodies)", () =>
