@@ -106,11 +106,14 @@ const TEXT_PATHS = new Set([
 
 interface ScanState {
   stack: string[];
+  /** Open elements past {@link MAX_DEPTH}, not on the stack. */
+  over: number;
   texts: Map<string, string>;
   attrs: Map<string, Map<string, string>>;
 }
 
 function addText(st: ScanState, text: string) {
+  if (st.over) return;
   const path = st.stack.join("/");
   if (!TEXT_PATHS.has(path)) return;
   const prev = st.texts.get(path) ?? "";
@@ -119,6 +122,10 @@ function addText(st: ScanState, text: string) {
 
 function openTag(st: ScanState, inner: string) {
   const selfClosing = inner.endsWith("/");
+  if (st.over) {
+    if (!selfClosing) st.over++;
+    return;
+  }
   const body = selfClosing ? inner.slice(0, -1) : inner;
   const name = /^[^\s/>]+/.exec(body)?.[0] ?? "";
   const path = [...st.stack, name].join("/");
@@ -128,18 +135,23 @@ function openTag(st: ScanState, inner: string) {
   ) {
     st.attrs.set(path, attributes(body.slice(name.length)));
   }
-  if (!selfClosing) st.stack.push(st.stack.length < MAX_DEPTH ? name : "");
+  if (selfClosing) return;
+  if (st.stack.length >= MAX_DEPTH) st.over++;
+  else st.stack.push(name);
 }
 
 function closeTag(st: ScanState, name: string) {
+  if (st.over) {
+    st.over--;
+    return;
+  }
   const at = st.stack.lastIndexOf(name);
   if (at >= 0) st.stack.length = at;
-  else if (st.stack.length >= MAX_DEPTH) st.stack.pop();
 }
 
 /** Walks `xml`, collecting the texts and attributes of the paths of interest. */
 function scan(xml: string): ScanState {
-  const st: ScanState = { stack: [], texts: new Map(), attrs: new Map() };
+  const st: ScanState = { stack: [], over: 0, texts: new Map(), attrs: new Map() };
   let i = 0;
   while (i < xml.length) {
     const lt = xml.indexOf("<", i);
