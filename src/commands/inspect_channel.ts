@@ -6,8 +6,11 @@ import type { OpenedInput } from "../parse/input.ts";
 import { parseMultifdChannel } from "../parse/multifd.ts";
 import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
 import { stringifyJson } from "../report/json.ts";
-import { type ChannelSummary, channelText } from "../report/channel_text.ts";
+import { type ChannelSummary, channelText, packetRow } from "../report/channel_text.ts";
 import type { CommandResult, TextOut } from "./io.ts";
+
+/** Rows of the packet table without --records (SYNC packets are shown past it). */
+export const MAX_ROWS = 200;
 
 /** What {@link inspectChannel} takes from inspect's options. */
 export interface ChannelOptions {
@@ -35,6 +38,8 @@ export async function inspectChannel(
     blocks: {},
   };
   const rows: string[][] = [];
+  /** Packets past the first MAX_ROWS rows that are not shown (every SYNC packet is). */
+  let hidden = 0;
   let error: Error | undefined;
   if (format === "ndjson") {
     await out.write(stringifyJson(ndjsonHeader("migscope-channel-ndjson")) + "\n");
@@ -58,19 +63,9 @@ export async function inspectChannel(
       if (format === "ndjson") {
         const { data: _data, ...rest } = p;
         await out.write(stringifyJson(rest) + "\n");
-      } else if (format === "text" && (records || p.sync || rows.length < 200)) {
-        rows.push([
-          String(p.offset),
-          String(p.packetNum),
-          p.sync ? "SYNC" : "",
-          p.block,
-          String(p.normalPages),
-          String(p.zeroPages),
-          p.offsets.length
-            ? `0x${p.offsets[0].toString(16)}…0x${p.offsets[p.offsets.length - 1].toString(16)}`
-            : "",
-        ]);
-      }
+      } else if (format === "text" && (records || p.sync || rows.length < MAX_ROWS)) {
+        rows.push(packetRow(p));
+      } else if (format === "text") hidden++;
     }
   } catch (e) {
     error = e instanceof Error ? e : new Error(String(e));
@@ -83,7 +78,7 @@ export async function inspectChannel(
     await out.write(stringifyJson({ kind: "summary", ...s }) + "\n");
     if (error) await out.write(stringifyJson(ndjsonError(error)) + "\n");
   } else {
-    await out.write(channelText(input.name, s, rows, { width: opts.width }));
+    await out.write(channelText(input.name, s, rows, { width: opts.width }, hidden));
   }
   await out.flush();
   return error ? { code: 2, error: errorObject(error).message } : { code: 0 };

@@ -30,6 +30,7 @@ import {
   findingsBase,
   findingsExpect,
   findingsStream,
+  LONG_CHANNEL_PACKETS,
   TINY_BODIES,
   tinyStream,
 } from "./_inputs.ts";
@@ -749,17 +750,29 @@ function checkFindingsText(text: string, w: Walk, p: Problems, base?: Map<string
   );
   const shown = kinds.flatMap((k) => all.filter((f) => f.kind === k).slice(0, SHOWN_PER_KIND));
   shown.sort((a, b) => (a.offset < 0 ? Infinity : a.offset) - (b.offset < 0 ? Infinity : b.offset));
+  const more = kinds.flatMap((k) => {
+    const n = all.filter((f) => f.kind === k).length;
+    return n > SHOWN_PER_KIND
+      ? [
+        `  … ${n - SHOWN_PER_KIND} more ${k} finding${
+          n - SHOWN_PER_KIND === 1 ? "" : "s"
+        } (the first ${SHOWN_PER_KIND} of ${n} are shown)`,
+      ]
+      : [];
+  });
+  const table = lines.slice(1 + kinds.length, lines.length - more.length);
   p.eq(
     "findings table",
-    parseTable(lines.slice(1 + kinds.length)).map((r) => [r.OFFSET, r.KIND, r.TARGET, r.ADDR]),
+    parseTable(table).map((r) => [r.OFFSET, r.KIND, r.TARGET, r.ADDR]),
     shown.map((f) => [f.offset < 0 ? "-" : String(f.offset), f.kind, f.target, hex(f.addr)]),
   );
+  p.eq("… N more lines under the table", lines.slice(lines.length - more.length), more);
 }
 
 /** The targets table of replay/verify: counts from the walker. */
 function checkTargets(text: string, w: Walk, p: Problems, files: Record<string, string>) {
   const rows = parseTable(block(text, "Replayed", true).slice(1));
-  const expect = [
+  const expect = shown([
     ...w.blocks.map((b) => ({
       TARGET: b.name,
       SIZE: human(b.size),
@@ -784,14 +797,22 @@ function checkTargets(text: string, w: Walk, p: Problems, files: Record<string, 
       BLK0: String(d.zero),
       FILE: files[d.name],
     })),
-  ];
+  ], ["XBZRLE", "COMP", "DISCARD", "BLK", "BLK0"]);
   p.eq("targets table", rows, expect);
   // Every stream item counts: header, configuration, section headers and footers, records,
   // commands, device bodies, EOF and the trailer.
   const sections = w.items.filter((x) => ["START", "PART", "END", "FULL"].includes(x.kind));
   const devices = w.items.filter((x) => x.kind === "FULL").length;
   const n = w.items.length + sections.length + devices + w.records.length;
-  p.eq("Replayed N records", text.split("\n")[0], `Replayed ${n} records`);
+  const pages = w.ram.page + w.ram.zero + w.ram.xbzrle;
+  const what = w.disks.length
+    ? `${many(pages, "page record")} and ${many(w.disk.data + w.disk.zero, "block chunk")}`
+    : many(pages, "page record");
+  p.eq(
+    "Replayed line: page records and chunks (walker), of every record of the stream",
+    text.split("\n")[0],
+    `Replayed ${what} (of ${many(n, "record")} in the stream)`,
+  );
 }
 
 /** The verify part: the walker's replay compared page by page with each expected image. */
@@ -962,57 +983,8 @@ export const CASES: GoldenCase[] = [
         );
       }),
   },
-  {
-    name: "inspect_multifd_channel.txt",
-    title: "inspect text: a hand-built multifd channel",
-    setup: async (dir) => {
-      await Deno.writeFile(`${dir}/channel1.bin`, channelFile().bytes);
-      return ["inspect", `${dir}/channel1.bin`];
-    },
-    code: 0,
-    check: (out) =>
-      runProblems((p) => {
-        const ch = channelFile();
-        const lines = out.split("\n");
-        p.eq(
-          "title line",
-          lines[0],
-          `multifd channel ${TMP}/channel1.bin: id 1, source UUID ${CHANNEL_UUID}`,
-        );
-        p.eq(
-          "packets",
-          parseTable(block(out, lines[2]).slice(0)),
-          CHANNEL_PACKETS.map((k, n) => {
-            const offs = [...k.normal, ...k.zero];
-            return {
-              OFFSET: String(ch.at[n]),
-              PACKET: String(n),
-              FLAGS: k.sync ? "SYNC" : "",
-              BLOCK: k.block,
-              NORMAL: String(k.normal.length),
-              ZERO: String(k.zero.length),
-              OFFSETS: offs.length ? `${hex(offs[0])}…${hex(offs.at(-1)!)}` : "",
-            };
-          }),
-        );
-        const perBlock = new Map<string, number>();
-        for (const k of CHANNEL_PACKETS) {
-          const n = k.normal.length + k.zero.length;
-          if (n) perBlock.set(k.block, (perBlock.get(k.block) ?? 0) + n);
-        }
-        const sum = (f: (k: (typeof CHANNEL_PACKETS)[number]) => number) =>
-          CHANNEL_PACKETS.reduce((a, k) => a + f(k), 0);
-        p.eq(
-          "totals line",
-          lines.at(-2),
-          `${many(CHANNEL_PACKETS.length, "packet")} (${sum((k) => Number(k.sync))} SYNC), ${
-            many(sum((k) => k.normal.length), "normal page")
-          }, ${many(sum((k) => k.zero.length), "zero page")}, ${
-            many(ch.bytes.length, "byte")
-          }; pages per block: ${[...perBlock].map(([b, n]) => `${b} ${n}`).join(", ")}`,
-        );
-      }),
-  },
+  channelCase("inspect_multifd_channel.txt", CHANNEL_PACKETS),
+  channelCase("inspect_multifd_channel_long.txt", LONG_CHANNEL_PACKETS),
   {
     name: "inspect_records_small_xbzrle.txt",
     title: "inspect --records: samples/small-xbzrle.mig (first 40 and last 60 lines kept)",
@@ -1311,6 +1283,74 @@ function recordsFilterCase(which: "xbzrle" | "block", filter: string[]): GoldenC
           `${match.length} of ${all.length} records match ${filter.join(" ")}`,
         );
         checkInspectWalk(out, w, p);
+      }),
+  };
+}
+
+/**
+ * A hand-built multifd channel against the packets it was built from: per row its offset,
+ * number, SYNC flag, block, page counts and the lowest…highest page offset; the first 200
+ * packets and every SYNC packet after them, then a line counting the packets left out.
+ */
+function channelCase(name: string, packets: typeof CHANNEL_PACKETS): GoldenCase {
+  const long = packets.length > 200;
+  return {
+    name,
+    title: `inspect text: a hand-built multifd channel of ${packets.length} packets`,
+    setup: async (dir) => {
+      await Deno.writeFile(`${dir}/channel1.bin`, channelFile(packets).bytes);
+      return ["inspect", `${dir}/channel1.bin`];
+    },
+    code: 0,
+    excerpt: long ? (out) => headTail(out, 30, 12) : undefined,
+    check: (out) =>
+      runProblems((p) => {
+        const ch = channelFile(packets);
+        const lines = out.split("\n");
+        p.eq(
+          "title line",
+          lines[0],
+          `multifd channel ${TMP}/channel1.bin: id 1, source UUID ${CHANNEL_UUID}`,
+        );
+        const table = block(out, lines[2]);
+        const shown = packets.map((k, n) => ({ k, n })).filter(({ k, n }) => n < 200 || k.sync);
+        const hidden = packets.length - shown.length;
+        const more = hidden
+          ? [`… ${hidden} more packets not shown (every SYNC packet is; --records shows all)`]
+          : [];
+        p.eq("line under the table", table.slice(table.length - more.length), more);
+        p.eq(
+          "packets",
+          parseTable(table.slice(0, table.length - more.length)),
+          shown.map(({ k, n }) => {
+            const offs = [...k.normal, ...k.zero];
+            return {
+              OFFSET: String(ch.at[n]),
+              PACKET: String(n),
+              FLAGS: k.sync ? "SYNC" : "",
+              BLOCK: k.block,
+              NORMAL: String(k.normal.length),
+              ZERO: String(k.zero.length),
+              OFFSETS: offs.length ? `${hex(Math.min(...offs))}…${hex(Math.max(...offs))}` : "",
+            };
+          }),
+        );
+        const perBlock = new Map<string, number>();
+        for (const k of packets) {
+          const n = k.normal.length + k.zero.length;
+          if (n) perBlock.set(k.block, (perBlock.get(k.block) ?? 0) + n);
+        }
+        const sum = (f: (k: (typeof CHANNEL_PACKETS)[number]) => number) =>
+          packets.reduce((a, k) => a + f(k), 0);
+        p.eq(
+          "totals line",
+          lines.at(-2),
+          `${many(packets.length, "packet")} (${sum((k) => Number(k.sync))} SYNC), ${
+            many(sum((k) => k.normal.length), "normal page")
+          }, ${many(sum((k) => k.zero.length), "zero page")}, ${
+            many(ch.bytes.length, "byte")
+          }; pages per block: ${[...perBlock].map(([b, n]) => `${b} ${n}`).join(", ")}`,
+        );
       }),
   };
 }

@@ -223,6 +223,21 @@ export const CHANNEL_PACKETS: {
   { sync: false, block: "pc.ram", normal: [], zero: [0x7000] },
 ];
 
+/**
+ * A long channel: 250 packets, SYNC at 0, 110 and 220, the others one or two zero pages of
+ * pc.ram each (more than the 200 rows the packet table shows without --records).
+ */
+export const LONG_CHANNEL_PACKETS: typeof CHANNEL_PACKETS = Array.from(
+  { length: 250 },
+  (_, n) =>
+    n % 110 === 0 ? { sync: true, block: "", normal: [], zero: [] } : {
+      sync: false,
+      block: "pc.ram",
+      normal: [],
+      zero: [(n % 64) * PAGE, ((n * 5) % 64) * PAGE],
+    },
+);
+
 /** The source UUID written in the channel's initial packet. */
 export const CHANNEL_UUID = "00112233-4455-6677-8899-aabbccddeeff";
 
@@ -233,13 +248,15 @@ export const CHANNEL_UUID = "00112233-4455-6677-8899-aabbccddeeff";
  * zeros), the 256-byte block name, 128 be64 offsets (normal then zero pages) and the normal
  * pages' data (page k of packet n filled with 0x10 * n + k).
  */
-export function channelFile(): { bytes: Uint8Array; at: number[] } {
+export function channelFile(
+  packets: typeof CHANNEL_PACKETS = CHANNEL_PACKETS,
+): { bytes: Uint8Array; at: number[] } {
   const w = new Bytes();
   w.be32(0x11223344).be32(1);
   w.bytes(CHANNEL_UUID.replaceAll("-", "").match(/../g)!.map((h) => parseInt(h, 16)));
   w.u8(1).zeros(39);
   const at: number[] = [];
-  CHANNEL_PACKETS.forEach((p, n) => {
+  packets.forEach((p, n) => {
     at.push(w.offset);
     w.be32(0x11223344).be32(1).be32(p.sync ? 1 : 0).be32(128);
     w.be32(p.normal.length).be32(p.normal.length * PAGE).be64(n).be32(p.zero.length).zeros(28);

@@ -77,10 +77,17 @@ Deno.test("inspect text on a 110-column terminal: wrapped to fit", () =>
 
 // The hand-built multifd channel of tests/report/_inputs.ts `channelFile`, against the packets
 // it was built from: channel id 1 and UUID; per packet its offset, number, SYNC flag, block,
-// normal and zero page counts and first…last page offset; 5 packets (2 SYNC), 4 normal and
+// normal and zero page counts and lowest…highest page offset (0x0…0x5000 for packet 1,
+// whose normal pages come first on the wire: the range, not first…last); 5 packets (2 SYNC), 4 normal and
 // 3 zero pages, 23168 bytes (the file's length), pc.ram 6 + pc.rom 1 pages.
 Deno.test("inspect text: a hand-built multifd channel", () =>
   golden("inspect_multifd_channel.txt"));
+
+// A hand-built channel of 250 packets (SYNC at 0, 110 and 220): the table shows the first 200
+// packets and the SYNC packet 220, then "… 49 more packets not shown"; the golden file keeps
+// the first 30 and last 12 lines, the test checks every row.
+Deno.test("inspect text: a multifd channel longer than the packet table", () =>
+  golden("inspect_multifd_channel_long.txt"));
 
 // inspect --records on samples/small-xbzrle.mig: the golden file keeps the first 40 and the
 // last 60 lines (and the count of those left out); the test checks all 3149 record rows

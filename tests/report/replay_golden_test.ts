@@ -15,8 +15,10 @@ import { golden } from "./_cases.ts";
 
 // samples/small-block.mig: pc.ram 4.0 MiB with 303 PAGE / 721 ZERO (the walker; 303 = the
 // non-zero pages of small.ram), disk0 8.0 MiB with 4 data / 4 zero chunks (the non-zero MiB
-// of disk0.raw); output files <TMP>/out/pc.ram.ram and disk0.disk; no findings; "Replayed
-// 1064 records" = every item of the stream (10 markers and sections, 6 footers, 1048 records).
+// of disk0.raw); output files <TMP>/out/pc.ram.ram and disk0.disk (the XBZRLE, COMP and
+// DISCARD columns, all 0, hidden); no findings; "Replayed 1024 page records and 8 block chunks
+// (of 1064 records in the stream)": 303 + 721 page records and 4 + 4 chunks (the walker), of
+// every item of the stream (10 markers and sections, 6 footers, 1048 records).
 Deno.test("replay text: samples/small-block.mig", () => golden("replay_small_block.txt"));
 
 // The same replay as JSON: names, paths, sizes and per-kind counts as above; no findings.
@@ -25,7 +27,8 @@ Deno.test("replay --json: samples/small-block.mig", () => golden("replay_small_b
 // samples/small-xbzrle.mig against pc.ram.3 of tools/samples.ts (the image its last round was
 // emitted from): 2048 pages, all equal, exit 0; 1046 PAGE / 1468 ZERO / 623 XBZRLE; 39
 // zero-after-data findings (walker: ZERO records whose page was last written by PAGE or
-// XBZRLE), of which the table shows the first 20 in stream order.
+// XBZRLE), of which the table shows the first 20 in stream order, then "… 19 more
+// zero-after-data findings (the first 20 of 39 are shown)".
 Deno.test("verify text, equal: samples/small-xbzrle.mig (exit 0)", () =>
   golden("verify_small_xbzrle_equal.txt"));
 
