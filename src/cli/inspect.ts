@@ -21,6 +21,7 @@ interface OutputFlags {
   json: boolean;
   ndjson: boolean;
   deviceState: boolean;
+  quiet?: boolean;
 }
 
 /**
@@ -29,6 +30,14 @@ interface OutputFlags {
  */
 export function outputConflict(f: OutputFlags): string | undefined {
   if (f.json && f.ndjson) return "--json and --ndjson exclude each other";
+  for (
+    const [on, flag] of [[f.json, "--json"], [f.ndjson, "--ndjson"], [f.records, "--records"], [
+      f.deviceState,
+      "--device-state",
+    ]] as const
+  ) {
+    if (f.quiet && on) return `--quiet prints no report, ${flag} asks for one: give one of them`;
+  }
   if (f.records && f.json) {
     return "--records lists records as text and --json writes one document: use --ndjson for " +
       "one JSON record per line";
@@ -100,6 +109,7 @@ export async function inspectMain(args: string[]): Promise<number> {
       pass: { type: "string", multiple: true },
       kind: { type: "string", multiple: true },
       section: { type: "string", multiple: true },
+      quiet: { type: "boolean", default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError("inspect takes exactly one INPUT");
@@ -111,6 +121,7 @@ export async function inspectMain(args: string[]): Promise<number> {
     json: values.json!,
     ndjson: values.ndjson!,
     deviceState: values["device-state"]!,
+    quiet: values.quiet!,
   });
   if (conflict) throw new UsageError(conflict);
   const filter = recordFilter(values);
@@ -132,6 +143,7 @@ export async function inspectMain(args: string[]): Promise<number> {
     pageSize: parsePageSize(values["page-size"]),
     onListen: (port) => console.error(`migscope: listening on port ${port}`),
     width: terminalWidth(),
+    quiet: values.quiet!,
   }, out);
   if (res.error) console.error(`migscope: ${res.error}`);
   return res.code;

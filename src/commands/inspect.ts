@@ -14,7 +14,7 @@ import { sniff, SNIFF_BYTES, type Sniffed } from "../parse/sniff.ts";
 import type { OpenedInput } from "../parse/input.ts";
 import { inspectChannel } from "./inspect_channel.ts";
 import { filterProblem, RecordsWriter } from "./inspect_records.ts";
-import type { CommandResult, TextOut } from "./io.ts";
+import { type CommandResult, nullOut, type TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
 
 export type { CommandResult } from "./io.ts";
@@ -38,6 +38,8 @@ export interface InspectOptions {
   onListen?: (port: number) => void;
   /** Fit the text report to this many columns (a terminal's width); full lines without it. */
   width?: number;
+  /** Write no report: the exit code and the error line are the answer. */
+  quiet?: boolean;
 }
 
 interface DeviceState {
@@ -139,7 +141,8 @@ async function writeResult(
 }
 
 /** Runs `inspect`, writing the report to `out`. Never throws for bad input. */
-export async function runInspect(opts: InspectOptions, out: TextOut): Promise<CommandResult> {
+export async function runInspect(opts: InspectOptions, report: TextOut): Promise<CommandResult> {
+  const out = opts.quiet ? nullOut() : report;
   const o = await openWithVmdesc(opts.input, opts.vmdesc, { onListen: opts.onListen });
   if (!o.ok) return { code: 2, error: o.error };
   const opened = o.input;

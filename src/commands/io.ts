@@ -43,6 +43,11 @@ export function textOut(w: { write(p: Uint8Array): Promise<number> }): TextOut {
   };
 }
 
+/** Discards everything (`--quiet`: the exit code and the error line are the whole answer). */
+export function nullOut(): TextOut {
+  return { write: () => Promise.resolve(), flush: () => Promise.resolve() };
+}
+
 /** Collects output in memory (tests). */
 export function memoryOut(): TextOut & { text(): string } {
   const parts: string[] = [];

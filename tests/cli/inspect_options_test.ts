@@ -42,3 +42,25 @@ Deno.test("inspect: options a multifd channel capture ignores are exit 2 naming 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("inspect --quiet: nothing on stdout, only the error line on stderr, the exit code", async () => {
+  const ok = await runCli(["inspect", "--quiet", SAMPLE]);
+  assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, "", ""]);
+  const dir = await Deno.makeTempDir();
+  try {
+    const bytes = await Deno.readFile(SAMPLE);
+    await Deno.writeFile(`${dir}/cut.mig`, bytes.subarray(0, 100_000));
+    const bad = await runCli(["inspect", "--quiet", `${dir}/cut.mig`]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, "");
+    assert.match(bad.stderr, /^migscope: offset \d+ \(0x[0-9a-f]+\), [^\n]*\n$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+  for (const flag of ["--json", "--ndjson", "--records", "--device-state"]) {
+    await rejected(
+      ["--quiet", flag, SAMPLE],
+      new RegExp(`^migscope: --quiet prints no report, ${flag} asks for one: give one of them`),
+    );
+  }
+});
