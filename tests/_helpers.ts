@@ -185,7 +185,16 @@ export async function runCli(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const main = fromFileUrl(new URL("../src/cli/main.ts", import.meta.url));
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-net", "--allow-env", main, ...args],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      "--allow-run",
+      main,
+      ...args,
+    ],
     stdin: opts.stdin !== undefined ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",

@@ -11,6 +11,8 @@ export const COMMANDS: Record<string, string> = {
   replay: "apply a stream to RAM images and disks, as a QEMU destination does",
   verify: "replay and compare with expected images; exit 1 when any page differs",
   emit: "write a migration stream that QEMU loads, from RAM images, rounds and disks",
+  info: "what a file is: libvirt save image, qcow2 snapshots, bare stream; and what is inside",
+  extract: "the bare QEMU stream of a saved VM (libvirt image, qcow2 snapshot), decompressed",
   help: "show help for a command",
 };
 
@@ -96,12 +98,48 @@ examples:
   migscope emit --ram pc.ram=ram.img --template capture.bin -o out.mig
   migscope emit --ram pc.ram=r0.img --round pc.ram=r1.img --xbzrle -o out.mig --stats`;
 
+const INFO = `usage: migscope info FILE [options]
+
+What FILE is and what is inside: a libvirt save image (virsh save / managedsave: complete or
+partial, format, was_running, domain name, memory and machine from the XML, where the stream
+starts), a qcow2 image (virtual size, cluster size, internal snapshots with id, name, date, VM
+clock, VM state size and where it lives), a bare stream, gzip; then each stream's machine type,
+RAM blocks, capabilities, and sha256 of the container and of the stream.
+
+options:
+  --snapshot NAME|ID      qcow2: only this snapshot
+  --json                  one JSON document (format migscope-info)
+  --xml                   print the libvirt domain XML
+  --no-digests            skip the sha256 digests (they read every byte)
+  -h, --help              this help
+
+examples:
+  migscope info /var/lib/libvirt/qemu/save/guest.save
+  migscope info disk.qcow2 --json | jq '.container.snapshots'`;
+
+const EXTRACT = `usage: migscope extract FILE -o STREAM [options]
+
+Writes the bare QEMU stream inside a saved VM (decompressed), which
+qemu-system-x86_64 -incoming 'exec:cat STREAM' loads. The output appears complete or not at all.
+
+options:
+  -o, --output STREAM     where the stream goes
+  --snapshot NAME|ID      qcow2: the snapshot whose VM state is extracted
+  --quiet                 no summary line
+  -h, --help              this help
+
+examples:
+  migscope extract guest.save -o guest.mig
+  migscope extract disk.qcow2 --snapshot snapA -o snapA.mig`;
+
 /** Each command's help text. */
 export const HELP: Record<string, string> = {
   inspect: INSPECT,
   replay: REPLAY,
   verify: VERIFY + "\n\n" + REPLAY.slice(REPLAY.indexOf("options:")),
   emit: EMIT,
+  info: INFO,
+  extract: EXTRACT,
 };
 
 /** The overview `migscope --help` prints. */

@@ -20,6 +20,10 @@ async function run(cmd: string, rest: string[]): Promise<number> {
     }
     case "emit":
       return await (await import("./emit.ts")).emitMain(rest);
+    case "info":
+      return await (await import("./info.ts")).infoMain(rest);
+    case "extract":
+      return await (await import("./info.ts")).extractMain(rest);
   }
   const near = didYouMean(cmd, Object.keys(COMMANDS));
   throw new UsageError(
