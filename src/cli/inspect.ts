@@ -12,6 +12,7 @@ import {
   type RecordKind,
 } from "../report/records_text.ts";
 import { textOut } from "../commands/io.ts";
+import { ProgressLine } from "../report/progress.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parsePageSize } from "./size.ts";
 
@@ -91,6 +92,34 @@ export function terminalWidth(): number | undefined {
   }
 }
 
+/**
+ * The progress line on stderr, or undefined: only when stderr is a terminal, not with --quiet
+ * or --no-progress, and not when rows stream to the same terminal as stdout (--records,
+ * --ndjson), where they would tear the line.
+ */
+export function progressLine(w: {
+  quiet: boolean;
+  noProgress: boolean;
+  streamed: boolean;
+  stderrTerminal: boolean;
+  stdoutTerminal: boolean;
+}): ProgressLine | undefined {
+  if (w.quiet || w.noProgress || !w.stderrTerminal || (w.streamed && w.stdoutTerminal)) {
+    return undefined;
+  }
+  let width: number | undefined;
+  try {
+    width = Deno.consoleSize().columns || undefined;
+  } catch {
+    width = undefined;
+  }
+  const enc = new TextEncoder();
+  return new ProgressLine((text) => void Deno.stderr.writeSync(enc.encode(text)), {
+    label: "inspect",
+    width,
+  });
+}
+
 /** `inspect` entry point. */
 export async function inspectMain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -110,6 +139,7 @@ export async function inspectMain(args: string[]): Promise<number> {
       kind: { type: "string", multiple: true },
       section: { type: "string", multiple: true },
       quiet: { type: "boolean", default: false },
+      "no-progress": { type: "boolean", default: false },
     },
   });
   if (positionals.length !== 1) throw new UsageError("inspect takes exactly one INPUT");
@@ -144,6 +174,13 @@ export async function inspectMain(args: string[]): Promise<number> {
     onListen: (port) => console.error(`migscope: listening on port ${port}`),
     width: terminalWidth(),
     quiet: values.quiet!,
+    progress: progressLine({
+      quiet: values.quiet!,
+      noProgress: values["no-progress"]!,
+      streamed: values.records! || values.ndjson!,
+      stderrTerminal: Deno.stderr.isTerminal(),
+      stdoutTerminal: Deno.stdout.isTerminal(),
+    }),
   }, out);
   if (res.error) console.error(`migscope: ${res.error}`);
   return res.code;

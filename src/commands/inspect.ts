@@ -40,6 +40,26 @@ export interface InspectOptions {
   width?: number;
   /** Write no report: the exit code and the error line are the answer. */
   quiet?: boolean;
+  /** Told the input bytes read (of the total when known) while the stream is read; cleared before the result is written. */
+  progress?: ProgressSink;
+}
+
+/** Where progress goes (src/report/progress.ts ProgressLine, on a terminal's stderr). */
+export interface ProgressSink {
+  update(done: number, total?: number): void;
+  clear(): void;
+}
+
+/**
+ * How far through its input a run is, from the stream offset parsed: a source that counts the
+ * (compressed) bytes it pulled says so itself, a plain file is as far as the stream offset, and
+ * a pipe or a compressed input without that count has no total (bytes done only).
+ */
+export function inputMeter(input: OpenedInput): (offset: number) => [number, number?] {
+  const src = input.reader.source as { consumed?: () => number };
+  if (typeof src.consumed === "function") return () => [src.consumed!(), input.size];
+  if (!input.gzip && input.size) return (offset) => [offset, input.size];
+  return (offset) => [offset];
 }
 
 interface DeviceState {
@@ -171,6 +191,8 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     await out.write(stringifyJson(ndjsonHeader("migscope-inspect-ndjson")) + "\n");
   }
   const records = text && opts.records ? new RecordsWriter(out, opts.filter) : undefined;
+  const meter = inputMeter(opened);
+  const progress = opts.quiet ? undefined : opts.progress;
   await records?.header();
   const devices: DeviceState[] = [];
   const res = await inspectStream(opened, {
@@ -180,8 +202,10 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     hugePageBlocks: opts.hugePageBlocks,
     pageSize: opts.pageSize,
     visit: records?.visit ?? visitor(opts, out, devices),
+    onProgress: progress && ((offset) => progress.update(...meter(offset))),
   });
   opened.close();
+  progress?.clear();
   await writeResult(opts, out, res, devices, records);
   if (res.error) return { code: 2, error: errorObject(res.error).message };
   const bad = opts.filter && filterProblem(opts.filter, res.summary, res.timeline);

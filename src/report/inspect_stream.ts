@@ -27,6 +27,31 @@ export interface InspectStreamOptions extends ParseOptions {
    * page records are only counted.
    */
   visit?: (rec: MigRecord) => void | Promise<void>;
+  /**
+   * Called with the stream offset read so far, about every {@link PROGRESS_BYTES} of stream or
+   * {@link PROGRESS_MS} milliseconds, whichever comes first (never for a stream read faster).
+   */
+  onProgress?: (offset: number) => void;
+}
+
+/** Stream bytes between two progress calls at most. */
+export const PROGRESS_BYTES = 64 << 20;
+/** Milliseconds between two progress calls at most. */
+export const PROGRESS_MS = 100;
+
+/** A function to call after each item: it calls `report` when enough bytes or time passed. */
+function ticker(input: OpenedInput, report?: (offset: number) => void): (() => void) | undefined {
+  if (!report) return undefined;
+  let nextAt = PROGRESS_BYTES;
+  let nextT = performance.now() + PROGRESS_MS;
+  let n = 0;
+  return () => {
+    const pos = input.reader.pos;
+    if (pos < nextAt && ((++n & 15) !== 0 || performance.now() < nextT)) return;
+    nextAt = pos + PROGRESS_BYTES;
+    nextT = performance.now() + PROGRESS_MS;
+    report(pos);
+  };
 }
 
 function mappedRamCounts(input: OpenedInput, summary: Summary): Error | undefined {
@@ -71,9 +96,11 @@ export async function inspectStream(
   const sum = new Summarizer();
   const payloads = opts.payloads ?? false;
   let error: StreamError | Error | undefined;
+  const tick = ticker(input, opts.onProgress);
   try {
     for await (const item of parseStreamItems(input.reader, { ...opts, payloads })) {
       sum.add(item);
+      tick?.();
       if (!opts.visit) continue;
       if (item.kind !== "ram-batch") await opts.visit(item);
       else for (let i = 0; i < item.count; i++) await opts.visit(ramRecordAt(item, i, payloads));
