@@ -2,7 +2,7 @@
  * Arguments of `inspect`.
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./parse_args.ts";
 import { runInspect } from "../commands/inspect.ts";
 import { describeFilter } from "../commands/inspect_records.ts";
 import {
