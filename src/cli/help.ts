@@ -31,11 +31,19 @@ options:
   --hugepage-block NAME   block whose MEM_SIZE entry carries a page size (repeatable)
   --page-size SIZE        target page size of a stream that does not say it (no
                           target-page-bits and no trailer), e.g. 1K for ARM versatilepb
+  --block NAME            with --records: only records of this RAM block or disk (repeatable)
+  --pass N                with --records: only records of this dirty pass (repeatable)
+  --kind KIND             with --records: only this kind: zero, page, xbzrle, compressed,
+                          eos, mem_size, … (repeatable; an unknown kind lists them)
+  --section ID            with --records: only records of this section id (repeatable)
+  --quiet                 no report: only an error line and the exit code
+  --no-progress           no progress line on a terminal
   -h, --help              this help
 
 examples:
   migscope inspect capture.bin
   migscope inspect --records capture.bin.gz | less
+  migscope inspect --records --block pc.ram --kind xbzrle --pass 3 capture.bin
   migscope inspect --json capture.bin | jq .summary.ram
   qemu-system-x86_64 … -incoming defer & migscope inspect tcp:4444`;
 
