@@ -7,7 +7,8 @@
  */
 import type { VmDesc } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
-import { type ByteSource, fileSource, streamSource } from "../wire/source.ts";
+import { gunzipSource } from "../wire/gzip.ts";
+import { fileSource, streamSource } from "../wire/source.ts";
 import { parseStream } from "./stream.ts";
 import { MAX_VMDESC_BYTES, parseVmdesc, readTrailerAt } from "./trailer.ts";
 
@@ -35,14 +36,6 @@ export interface OpenOptions {
   onListen?: (port: number) => void;
 }
 
-function gunzipSource(stream: ReadableStream<Uint8Array>): ByteSource {
-  return streamSource(
-    stream.pipeThrough(
-      new DecompressionStream("gzip") as unknown as TransformStream<Uint8Array, Uint8Array>,
-    ),
-  );
-}
-
 async function openStreamInput(
   stream: ReadableStream<Uint8Array>,
   name: string,
@@ -53,7 +46,7 @@ async function openStreamInput(
   const n = await pr.peekUpTo(2);
   const gzip = n >= 2 && pr.peekU8(0) === 0x1f && pr.peekU8(1) === 0x8b;
   pr.source.close();
-  const src = gzip ? gunzipSource(rest) : streamSource(rest);
+  const src = gzip ? await gunzipSource(rest, name) : streamSource(rest);
   const reader = new ByteReader(src);
   return { reader, gzip, name, close: () => src.close() };
 }
@@ -99,7 +92,7 @@ export async function openInput(
   const got = await file.read(head);
   await file.seek(0, Deno.SeekMode.Start);
   if (got === 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const src = gunzipSource(file.readable);
+    const src = await gunzipSource(file.readable, input);
     return {
       reader: new ByteReader(src),
       gzip: true,

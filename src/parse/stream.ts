@@ -13,6 +13,7 @@ import { StreamError } from "../protocol/errors.ts";
 import { newRamBatch, type RamBatch, ramRecordAt } from "../protocol/ram_batch.ts";
 import type { MigRecord, SectionRecord } from "../protocol/records.ts";
 import { BufferLimitError, type ByteReader, EndOfStreamError } from "../wire/reader.ts";
+import { SourceError } from "../wire/source.ts";
 import { readBlockRecord } from "./block.ts";
 import { readCommand } from "./command.ts";
 import { readDevice } from "./device_section.ts";
@@ -51,6 +52,9 @@ function located(st: ParseState, e: unknown): unknown {
   }
   if (e instanceof BufferLimitError) {
     return new StreamError({ offset: e.offset, section: st.section, record: st.record }, e.message);
+  }
+  if (e instanceof SourceError) {
+    return new StreamError({ offset: e.offset, section: st.section, record: st.record }, e.detail);
   }
   return e;
 }

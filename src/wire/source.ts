@@ -6,6 +6,17 @@
  */
 import { bytesAccess, fileAccess, type RandomAccess } from "./random_access.ts";
 
+/**
+ * A source could not deliver its bytes (a corrupt or truncated gzip input, …): `offset` is the
+ * stream offset reached, `detail` says why and names the input. The message is one line.
+ */
+export class SourceError extends Error {
+  constructor(readonly offset: number, readonly detail: string) {
+    super(`offset ${offset} (0x${offset.toString(16)}): ${detail}`);
+    this.name = "SourceError";
+  }
+}
+
 /** Something bytes can be pulled from, in order. */
 export interface ByteSource {
   /** Reads up to `buf.length` bytes into `buf`; resolves the count, or null at the end. */
