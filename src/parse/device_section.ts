@@ -1,7 +1,8 @@
 /**
  * Device (FULL) sections: their bodies carry no length on the wire, so they are delimited field
  * by field with the vmdesc JSON — known up front, read from the end of a seekable input, or
- * found by buffering a pipe up to its trailer.
+ * found by reading a pipe ahead to its trailer (at most `maxDeviceTail` bytes held in memory,
+ * 256 MiB by default, in fixed chunks: the bound is the memory taken).
  * @module
  */
 import { printable } from "../protocol/errors.ts";
@@ -10,7 +11,13 @@ import type { RandomAccess } from "../wire/random_access.ts";
 import { BufferLimitError } from "../wire/reader.ts";
 import { DeviceLayoutError, MAX_IDLE_VISITS, readDeviceBody } from "./device.ts";
 import type { ParseState } from "./state.ts";
-import { locateTrailer, parseVmdesc, readTrailerAt, TrailerError } from "./trailer.ts";
+import {
+  locateTrailer,
+  MAX_VMDESC_BYTES,
+  parseVmdesc,
+  readTrailerAt,
+  TrailerError,
+} from "./trailer.ts";
 import { describedCost } from "./vmdesc_shape.ts";
 
 /** Default bound on what a pipe may buffer to reach the trailer. */
@@ -45,9 +52,9 @@ async function ensureVmdesc(st: ParseState, sec: SectionRecord): Promise<void> {
   const ra = st.r.source.random;
   if (ra) return vmdescFromEnd(st, sec, ra);
   const limit = st.opts.maxDeviceTail ?? DEFAULT_MAX_DEVICE_TAIL;
-  let tail: Uint8Array;
+  let left: number;
   try {
-    tail = await st.r.bufferRest(limit);
+    left = await st.r.readAhead(limit);
   } catch (e) {
     if (e instanceof BufferLimitError) {
       st.fail(
@@ -60,15 +67,28 @@ async function ensureVmdesc(st: ParseState, sec: SectionRecord): Promise<void> {
     }
     throw e;
   }
-  const loc = locateTrailer(tail);
-  if (loc === null || loc === "more") noTrailer(st, sec);
-  let json;
-  try {
-    json = parseVmdesc(tail.subarray(loc.marker + 5));
-  } catch (e) {
-    st.fail(new TrailerError(st.r.pos + loc.marker, (e as Error).message).message, sec.offset);
+  const found = trailerInTail(st, sec, left);
+  st.setVmdesc(found.json, found.offset);
+}
+
+/** The trailer among the `left` bytes read ahead, found from their end as in a file. */
+function trailerInTail(st: ParseState, sec: SectionRecord, left: number) {
+  let want = Math.min(left, 1 << 20);
+  for (;;) {
+    const tail = st.r.tail(want);
+    const loc = locateTrailer(tail);
+    if (loc === null) noTrailer(st, sec);
+    const at = st.r.pos + left - want;
+    if (loc !== "more") {
+      try {
+        return { json: parseVmdesc(tail.subarray(loc.marker + 5)), offset: at + loc.marker };
+      } catch (e) {
+        st.fail(new TrailerError(at + loc.marker, (e as Error).message).message, sec.offset);
+      }
+    }
+    if (want >= left || want >= MAX_VMDESC_BYTES + 6) noTrailer(st, sec);
+    want = Math.min(left, want * 4, MAX_VMDESC_BYTES + 6);
   }
-  st.setVmdesc(json, st.r.pos + loc.marker);
 }
 
 /** Bytes the body may still take: to the end of the PACKAGED payload or of the stream. */

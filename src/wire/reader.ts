@@ -39,6 +39,12 @@ export class ByteReader {
   /** Absolute stream offset of `#buf[0]`. */
   #base: number;
   #eof = false;
+  /**
+   * Bytes read ahead of the buffer by {@link ByteReader.readAhead}, in order: they follow
+   * `#buf[#end]` and are taken before the source is read again.
+   */
+  #ahead: Uint8Array[] = [];
+  #aheadBytes = 0;
   #maxBuffer: number;
   /** The buffer is the caller's bytes (see {@link ByteReader.ofBytes}): never refilled or moved. */
   #fixed = false;
@@ -122,7 +128,7 @@ export class ByteReader {
    * buffered once the source has ended. Undefined for a pipe still being read.
    */
   get remaining(): number | undefined {
-    if (this.#eof) return this.#end - this.#start;
+    if (this.#eof) return this.#end - this.#start + this.#aheadBytes;
     const size = this.#src.size;
     return size === undefined ? undefined : Math.max(0, size - this.pos);
   }
@@ -148,6 +154,10 @@ export class ByteReader {
       this.#compact(n);
     }
     while (this.#end - this.#start < n) {
+      if (this.#aheadBytes) {
+        this.#end += this.#takeAhead(this.#buf.subarray(this.#end));
+        continue;
+      }
       if (this.#eof) throw new EndOfStreamError(this.pos, n, this.#end - this.#start);
       const got = await this.#src.read(this.#buf.subarray(this.#end));
       if (got === null) this.#eof = true;
@@ -249,6 +259,17 @@ export class ByteReader {
     this.#start += n;
   }
 
+  /** Moves up to `max` read-ahead bytes into `dst` (or drops them, without `dst`); returns n. */
+  #takeAhead(dst: Uint8Array | null, max = dst ? dst.length : Infinity): number {
+    const c = this.#ahead[0];
+    const k = Math.min(max, c.length);
+    if (dst) dst.set(k === c.length ? c : c.subarray(0, k));
+    if (k === c.length) this.#ahead.shift();
+    else this.#ahead[0] = c.subarray(k);
+    this.#aheadBytes -= k;
+    return k;
+  }
+
   /** Skips `n` bytes, seeking when the source can (holes are not read). */
   async skip(n: number): Promise<void> {
     const avail = this.#end - this.#start;
@@ -263,6 +284,12 @@ export class ByteReader {
     }
     this.#base += this.#end;
     this.#start = this.#end = 0;
+    while (rest > 0 && this.#aheadBytes) {
+      const k = this.#takeAhead(null, rest);
+      this.#base += k;
+      rest -= k;
+    }
+    if (rest === 0) return;
     if (this.#src.skip) {
       await this.#src.skip(rest);
       this.#base += rest;
@@ -280,16 +307,68 @@ export class ByteReader {
   }
 
   /**
+   * Reads the rest of the stream ahead, without consuming it, holding at most `limit` bytes
+   * (buffered and read ahead together, counted as the memory they take: fixed 1 MiB chunks,
+   * never a growing copy). Resolves how many bytes are left; throws BufferLimitError as soon as
+   * the stream is longer than `limit`. Used to reach a pipe's trailer; the parser then reads
+   * the bytes from memory.
+   */
+  async readAhead(limit: number): Promise<number> {
+    const CHUNK = 1 << 20;
+    while (!this.#eof) {
+      const held = this.#end - this.#start + this.#aheadBytes;
+      if (held > limit) throw new BufferLimitError(this.pos, held, limit);
+      const chunk = new Uint8Array(Math.min(CHUNK, limit - held + 1));
+      let got = 0;
+      while (got < chunk.length) {
+        const k = await this.#src.read(chunk.subarray(got));
+        if (k === null) {
+          this.#eof = true;
+          break;
+        }
+        got += k;
+      }
+      if (got) {
+        this.#ahead.push(got === chunk.length ? chunk : chunk.slice(0, got));
+        this.#aheadBytes += got;
+      }
+      if (held + got > limit) {
+        throw new BufferLimitError(this.pos, held + got, limit);
+      }
+    }
+    return this.#end - this.#start + this.#aheadBytes;
+  }
+
+  /** A copy of the last `n` bytes of what {@link readAhead} holds (n ≤ {@link remaining}). */
+  tail(n: number): Uint8Array {
+    const out = new Uint8Array(n);
+    let at = n;
+    for (let i = this.#ahead.length - 1; i >= 0 && at > 0; i--) {
+      const c = this.#ahead[i];
+      const k = Math.min(at, c.length);
+      out.set(c.subarray(c.length - k), at - k);
+      at -= k;
+    }
+    if (at > 0) out.set(this.#buf.subarray(this.#end - at, this.#end), 0);
+    return out;
+  }
+
+  /**
    * Buffers everything up to the end of the stream (at most `limit` bytes) and returns a view
-   * of it, not consumed. Used to find a trailer in a pipe. Throws BufferLimitError past `limit`.
+   * of it, not consumed. Throws BufferLimitError past `limit`.
    */
   async bufferRest(limit: number): Promise<Uint8Array> {
-    while (!this.#eof) {
-      const want = this.buffered + (1 << 20);
-      if (want > limit + 1) throw new BufferLimitError(this.pos, want, limit);
-      await this.peekUpTo(want);
+    const n = await this.readAhead(limit);
+    if (this.#aheadBytes) {
+      const all = this.tail(n);
+      this.#ahead = [];
+      this.#aheadBytes = 0;
+      this.#base += this.#start;
+      this.#buf = all;
+      this.#view = new DataView(all.buffer);
+      this.#start = 0;
+      this.#end = n;
     }
-    if (this.buffered > limit) throw new BufferLimitError(this.pos, this.buffered, limit);
     return this.#buf.subarray(this.#start, this.#end);
   }
 }
