@@ -18,8 +18,9 @@ export const COMMANDS: Record<string, string> = {
 
 const INSPECT = `usage: migscope inspect INPUT [options]
 
-INPUT is a file (gzip is detected), '-' for stdin, or tcp:[HOST:]PORT to receive a live
-migration (listens on 127.0.0.1 unless HOST is given).
+INPUT is a file — a bare stream, gzip, a libvirt save image (virsh save / managedsave, any
+format), or a qcow2 image with internal snapshots (--snapshot) — '-' for stdin, or
+tcp:[HOST:]PORT to receive a live migration (listens on 127.0.0.1 unless HOST is given).
 
 options:
   --records               one row per RAM / block record (flags, block, page address, pass)
@@ -31,6 +32,7 @@ options:
   --hugepage-block NAME   block whose MEM_SIZE entry carries a page size (repeatable)
   --page-size SIZE        target page size of a stream that does not say it (no
                           target-page-bits and no trailer), e.g. 1K for ARM versatilepb
+  --snapshot NAME|ID      qcow2 images: the internal snapshot whose VM state is read
   --block NAME            with --records: only records of this RAM block or disk (repeatable)
   --pass N                with --records: only records of this dirty pass (repeatable)
   --kind KIND             with --records: only this kind: zero, page, xbzrle, compressed,

@@ -42,6 +42,8 @@ export interface InspectOptions {
   quiet?: boolean;
   /** Told the input bytes read (of the total when known) while the stream is read; cleared before the result is written. */
   progress?: ProgressSink;
+  /** qcow2 images: the snapshot (id or name) whose VM state is inspected. */
+  snapshot?: string;
 }
 
 /** Where progress goes (src/report/progress.ts ProgressLine, on a terminal's stderr). */
@@ -163,7 +165,10 @@ async function writeResult(
 /** Runs `inspect`, writing the report to `out`. Never throws for bad input. */
 export async function runInspect(opts: InspectOptions, report: TextOut): Promise<CommandResult> {
   const out = opts.quiet ? nullOut() : report;
-  const o = await openWithVmdesc(opts.input, opts.vmdesc, { onListen: opts.onListen });
+  const o = await openWithVmdesc(opts.input, opts.vmdesc, {
+    onListen: opts.onListen,
+    snapshot: opts.snapshot,
+  });
   if (!o.ok) return { code: 2, error: o.error };
   const opened = o.input;
   const kind = await sniffInput(opened);
@@ -186,7 +191,10 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     return await inspectChannel(opened, opts, out);
   }
   const text = opts.format === "text" && !opts.deviceState;
-  if (text) await out.write(`migscope inspect ${opened.name}${opened.gzip ? " (gzip)" : ""}\n\n`);
+  if (text) {
+    const what = opened.container ?? (opened.gzip ? "gzip" : undefined);
+    await out.write(`migscope inspect ${opened.name}${what ? ` (${what})` : ""}\n\n`);
+  }
   if (opts.format === "ndjson") {
     await out.write(stringifyJson(ndjsonHeader("migscope-inspect-ndjson")) + "\n");
   }

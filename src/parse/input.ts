@@ -9,6 +9,8 @@ import type { VmDesc } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
 import { gunzipSource } from "../wire/gzip.ts";
 import { fileSource, streamSource } from "../wire/source.ts";
+import { openContainer } from "../container/open.ts";
+import { detectKind, SNIFF_BYTES } from "../container/detect.ts";
 import { parseStream } from "./stream.ts";
 import { MAX_VMDESC_BYTES, parseVmdesc, readTrailerAt } from "./trailer.ts";
 
@@ -25,6 +27,10 @@ export interface OpenedInput {
   gzip: boolean;
   /** What was opened, for messages. */
   name: string;
+  /** The saved-VM container the stream was found in, e.g. `qcow2 snapshot 1 'snapA'`. */
+  container?: string;
+  /** The container says the stream is incomplete (LibvirtQemudPart, a cut-short qcow2 state). */
+  incomplete?: boolean;
   close(): void;
 }
 
@@ -34,6 +40,40 @@ export interface OpenOptions {
   readTrailer?: boolean;
   /** For `tcp:` inputs: called once the listener is bound, with the port. */
   onListen?: (port: number) => void;
+  /** qcow2 images: the snapshot (id or name) whose VM state is the stream. */
+  snapshot?: string;
+}
+
+/** Opens the stream inside a libvirt save image or a qcow2 snapshot (src/container). */
+async function openContainerInput(path: string, opts: OpenOptions): Promise<OpenedInput> {
+  const c = await openContainer(path, { snapshot: opts.snapshot });
+  const opened: OpenedInput = {
+    reader: new ByteReader(c.source, { baseOffset: c.baseOffset }),
+    gzip: c.gzipWrapped || c.compression === "gzip",
+    name: path,
+    size: c.fileSize,
+    container: c.describe,
+    incomplete: c.incomplete,
+    close: () => c.close(),
+  };
+  if (opts.readTrailer !== false && c.source.random && !c.incomplete) {
+    try {
+      const t = readTrailerAt(c.source.random);
+      if (t) {
+        opened.vmdesc = t.json;
+        opened.trailerOffset = t.offset;
+      }
+    } catch {
+      // A broken trailer is reported by the parser when it reaches it.
+    }
+  }
+  return opened;
+}
+
+/** True when `head` starts a saved-VM container (libvirt save image, qcow2). */
+function isContainer(head: Uint8Array): boolean {
+  const kind = detectKind(head);
+  return kind === "libvirt-save" || kind === "qcow2";
 }
 
 async function openStreamInput(
@@ -57,7 +97,9 @@ async function openStreamInput(
  * @example Any ReadableStream, here a gzip-compressed capture held in memory
  * ```ts
  * import { openInput } from "./input.ts";
- * import { parseStream } from "./stream.ts";
+ * import { openContainer } from "../container/open.ts";
+import { detectKind, SNIFF_BYTES } from "../container/detect.ts";
+import { parseStream } from "./stream.ts";
  * const bytes = await Deno.readFile("samples/small-block.mig");
  * const gzip = ReadableStream.from([bytes]).pipeThrough(new CompressionStream("gzip"));
  * const input = await openInput(gzip);
@@ -88,13 +130,24 @@ export async function openInput(
     // A FIFO or character device: read it as a stream.
     return await openStreamInput(file.readable, input);
   }
-  const head = new Uint8Array(2);
-  const got = await file.read(head);
+  const head = new Uint8Array(SNIFF_BYTES);
+  const got = (await file.read(head)) ?? 0;
   await file.seek(0, Deno.SeekMode.Start);
-  if (got === 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isContainer(head.subarray(0, got))) {
+    file.close();
+    return await openContainerInput(input, opts);
+  }
+  if (got >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
     const src = await gunzipSource(file.readable, input);
+    const r = new ByteReader(src);
+    const n = await r.peekUpTo(SNIFF_BYTES).catch(() => 0);
+    if (detectKind(r.peekBytes(n)) === "libvirt-save") {
+      // A libvirt image kept gzip-compressed: read it through the container layer.
+      src.close();
+      return await openContainerInput(input, opts);
+    }
     return {
-      reader: new ByteReader(src),
+      reader: r,
       gzip: true,
       name: input,
       size: stat.size,
