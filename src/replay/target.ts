@@ -123,6 +123,7 @@ export class ImageTarget {
    * image are skipped; runs of units to write are coalesced into one write.
    */
   write(data: Uint8Array, pos: number): void {
+    if (this.#growable) this.#extent = Math.max(this.#extent, pos + data.length);
     let runStart = -1;
     for (let off = 0; off < data.length; off += UNIT) {
       const unit = data.subarray(off, Math.min(off + UNIT, data.length));
