@@ -71,6 +71,18 @@ function errorText(e: unknown): string {
   return oneLine((e as Error).message?.split("\n")[0] ?? String(e));
 }
 
+/** Unknown `--expect` names are found before the outputs are committed. */
+function checkExpectNames(result: ReplayResult, expect: Map<string, string> | undefined) {
+  for (const name of expect?.keys() ?? []) {
+    const all = [...result.ram, ...result.disks];
+    if (all.some((x) => x.name === name)) continue;
+    const have = all.map((x) => x.name).join(", ") || "none";
+    throw new TargetError(
+      `--expect ${name}: the stream has no RAM block or disk of that name (it has: ${have})`,
+    );
+  }
+}
+
 /** Opens the input and channels and replays into `dir`; resolves the result or the error. */
 async function replayInto(
   opts: ReplayCommandOptions,
@@ -101,6 +113,7 @@ async function replayInto(
       channels,
       checkStaleSlots: verifying,
       onProgress: opts.onProgress,
+      beforeCommit: (r) => checkExpectNames(r, opts.expect),
     });
     return { result };
   } catch (e) {

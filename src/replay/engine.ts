@@ -10,6 +10,7 @@ import type { StreamItem } from "../parse/stream.ts";
 import type { RandomAccess } from "../wire/random_access.ts";
 import { BlockApplier } from "./block_applier.ts";
 import { applyDiscard } from "./discard_applier.ts";
+import { openTarget } from "./errors.ts";
 import { type Finding, type FindingKind, Findings } from "./findings.ts";
 import { applyMappedRam } from "./mapped_ram_applier.ts";
 import { type ChannelInput, MultifdScheduler } from "./multifd_scheduler.ts";
@@ -102,6 +103,7 @@ export async function replayItems(
       n++;
       if (rec.kind === "ram" && rec.type === "mem_size") {
         blocks.unit = rec.pageSize!;
+        openTarget(rec.offset, () => targets.checkRam?.(rec.blocks!));
         for (const { block, slot } of ram.memSize(rec.blocks!, rec.pageSize!, rec.offset)) {
           if (hasRegion(block)) {
             applyMappedRam(

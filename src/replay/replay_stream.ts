@@ -6,6 +6,7 @@
 import type { OpenedInput } from "../parse/input.ts";
 import { type ParseOptions, parseStreamItems } from "../parse/stream.ts";
 import { replayItems, type ReplayOptions, type ReplayResult } from "./engine.ts";
+import { openTarget } from "./errors.ts";
 import { type DirectoryTargetOptions, DirectoryTargets } from "./targets.ts";
 
 /** Options of {@link replayStream}. */
@@ -14,11 +15,17 @@ export interface ReplayStreamOptions extends Omit<ReplayOptions, "input"> {
   targets: DirectoryTargetOptions;
   /** How to parse the stream (vmdesc, page size, …). */
   parse?: ParseOptions;
+  /**
+   * Checks of the result run before the outputs are committed: a throw aborts them (nothing
+   * left behind) and is the replay's error.
+   */
+  beforeCommit?: (result: ReplayResult) => void;
 }
 
 /**
  * Replays `input` into images; on any error the partial outputs are removed and the error is
- * thrown (StreamError for malformed input, ReplayError where a destination would fail).
+ * thrown (StreamError for malformed input, ReplayError where a destination would fail or for a
+ * base image or size given for a name the stream does not have).
  *
  * @example
  * ```ts
@@ -43,6 +50,8 @@ export async function replayStream(
       ...opts,
       input: input.reader.source.random,
     });
+    openTarget(input.reader.pos, () => targets.checkNames());
+    opts.beforeCommit?.(result);
     targets.commit();
     return result;
   } catch (e) {

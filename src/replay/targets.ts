@@ -20,6 +20,8 @@ export class TargetError extends Error {
 
 /** Opens images for the engine as the stream names blocks and devices. */
 export interface ReplayTargets {
+  /** MEM_SIZE lists the stream's RAM blocks (before their images are opened). */
+  checkRam?(blocks: RamBlockInfo[]): void;
   /** Opens the image for a RAM block announced by MEM_SIZE. */
   openRam(block: RamBlockInfo): ImageTarget;
   /** Opens the image for a block-migration device on its first chunk. */
@@ -40,21 +42,62 @@ export interface DirectoryTargetOptions {
   inPlace?: boolean;
 }
 
+/** `(it has: a, b)`: the names a stream has, for an error about a name it does not have. */
+function has(names: Iterable<string>): string {
+  const list = [...names].map((n) => `'${printable(n)}'`);
+  return `(it has: ${list.length ? list.join(", ") : "none"})`;
+}
+
 /** Images in an output directory, written as `.partial` and committed all at once. */
 export class DirectoryTargets implements ReplayTargets {
   readonly #o: DirectoryTargetOptions;
   readonly #used = new Set<string>();
+  readonly #ramNames = new Set<string>();
+  readonly #diskNames = new Set<string>();
   readonly opened: ImageTarget[] = [];
 
   constructor(opts: DirectoryTargetOptions) {
     this.#o = opts;
   }
 
+  /** MEM_SIZE lists every RAM block: a `--ram` image for another name is an error. */
+  checkRam(blocks: RamBlockInfo[]): void {
+    for (const b of blocks) this.#ramNames.add(b.name);
+    this.#checkNames("--ram", this.#o.ram, this.#ramNames, "RAM block");
+  }
+
+  /**
+   * At the end of the stream (before {@link commit}): every name given for a base image or a
+   * disk size must be a RAM block or disk the stream has.
+   */
+  checkNames(): void {
+    this.#checkNames("--ram", this.#o.ram, this.#ramNames, "RAM block");
+    this.#checkNames("--disk", this.#o.disks, this.#diskNames, "block-migration disk");
+    this.#checkNames("--disk-size", this.#o.diskSizes, this.#diskNames, "block-migration disk");
+  }
+
+  #checkNames(
+    flag: string,
+    given: Map<string, unknown> | undefined,
+    have: Set<string>,
+    what: string,
+  ) {
+    for (const name of given?.keys() ?? []) {
+      if (!have.has(name)) {
+        throw new TargetError(
+          `${flag} ${printable(name)}: the stream has no ${what} of that name ${has(have)}`,
+        );
+      }
+    }
+  }
+
   openRam(b: RamBlockInfo): ImageTarget {
+    this.#ramNames.add(b.name);
     return this.#place(ramFileName(b.name), b.name, this.#o.ram?.get(b.name), b.size);
   }
 
   openDisk(device: string): ImageTarget {
+    this.#diskNames.add(device);
     return this.#place(diskFileName(device), device, this.#o.disks?.get(device), undefined);
   }
 
