@@ -3,7 +3,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { runEmit } from "../commands/emit.ts";
+import { type EmitCommandOptions, runEmit } from "../commands/emit.ts";
 import { textOut } from "../commands/io.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parseSize } from "./size.ts";
@@ -14,6 +14,41 @@ function pair(item: string, flag: string): [string, string] {
     throw new UsageError(`${flag} takes NAME=FILE, got '${item}'`);
   }
   return [item.slice(0, i), userPath(item.slice(i + 1))];
+}
+
+/** Options that contradict each other or that nothing would act on (exit 2, one line). */
+function checkConflicts(v: Record<string, unknown>) {
+  const disk = (v.disk as string[] | undefined)?.length;
+  const xbzrle = v.xbzrle || v["xbzrle-cache"] !== undefined;
+  const rules: [unknown, string][] = [
+    [v["zero-blocks"] && !disk, "--zero-blocks applies to block migration: it needs --disk"],
+    [
+      v.template && v.machine,
+      "--machine: the template's configuration section names the machine (give one of them)",
+    ],
+    [v.template && v["no-footers"], "--no-footers: the template decides the section footers"],
+    [
+      v["mapped-ram"] && xbzrle,
+      "--mapped-ram writes every page into its slot: --xbzrle/--xbzrle-cache do not apply",
+    ],
+    [v["mapped-ram"] && v["no-footers"], "--mapped-ram streams always have section footers"],
+  ];
+  for (const [bad, message] of rules) if (bad) throw new UsageError(message);
+}
+
+/**
+ * `--xbzrle-cache`: QEMU takes a cache size that is a power of two no less than the target page
+ * size (migrate_params_check: "a power of two no less than the target page size"; cache_init
+ * then has size / page size slots). emit writes 4 KiB pages.
+ */
+function cacheSize(s: string): number {
+  const n = parseSize(s);
+  if (n < 4096 || !Number.isInteger(Math.log2(n))) {
+    throw new UsageError(
+      `--xbzrle-cache ${s}: QEMU takes a power of two no less than the 4K page (e.g. 1M, 64M)`,
+    );
+  }
+  return n;
 }
 
 /** `emit` entry point. */
@@ -38,6 +73,7 @@ export async function emitMain(args: string[]): Promise<number> {
   });
   void positionals;
   if (!values.ram?.length) throw new UsageError("emit needs at least one --ram NAME=FILE");
+  checkConflicts(values);
   const ram = values.ram.map((r) => pair(r, "--ram"));
   const rounds = (values.round ?? []).map((r) => r.split(",").map((x) => pair(x, "--round")));
   const disks = (values.disk ?? []).map((d) => pair(d, "--disk"));
@@ -46,8 +82,10 @@ export async function emitMain(args: string[]): Promise<number> {
     throw new UsageError("refusing to write a binary stream to a terminal: use -o FILE");
   }
   let cache: number | undefined;
-  if (values.xbzrle || values["xbzrle-cache"]) cache = parseSize(values["xbzrle-cache"] ?? "64M");
-  const res = await runEmit({
+  if (values.xbzrle || values["xbzrle-cache"] !== undefined) {
+    cache = cacheSize(values["xbzrle-cache"] ?? "64M");
+  }
+  const opts: EmitCommandOptions = {
     ram,
     rounds,
     disks,
@@ -59,7 +97,9 @@ export async function emitMain(args: string[]): Promise<number> {
     template: values.template ? userPath(values.template) : undefined,
     stats: values.stats,
     mappedRam: values["mapped-ram"],
-  }, textOut(output === "-" ? Deno.stderr : Deno.stdout));
+  };
+  const report = textOut(output === "-" ? Deno.stderr : Deno.stdout);
+  const res = await runEmit(opts, report);
   if (res.error) console.error(`migscope: ${res.error}`);
   return res.code;
 }

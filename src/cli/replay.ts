@@ -22,6 +22,34 @@ function pairs(list: string[] | undefined, flag: string, path = true): Map<strin
   return m;
 }
 
+/** Options that contradict each other or that nothing would act on (exit 2, one line). */
+function checkConflicts(
+  values: { json?: boolean; quiet?: boolean; "in-place"?: boolean },
+  ram: Map<string, string>,
+  disks: Map<string, string>,
+  sizes: Map<string, number>,
+) {
+  if (values["in-place"] && ram.size + disks.size === 0) {
+    throw new UsageError("--in-place writes into the --ram/--disk images: give at least one");
+  }
+  for (const name of sizes.keys()) {
+    if (disks.has(name)) {
+      throw new UsageError(
+        `--disk-size ${name}: disk '${name}' has a base image (--disk), whose size it keeps`,
+      );
+    }
+  }
+  if (values.json && values.quiet) {
+    throw new UsageError("--quiet prints no report, --json asks for one: give one of them");
+  }
+}
+
+function progress(show: boolean) {
+  if (!show) return undefined;
+  return (off: number) =>
+    Deno.stderr.writeSync(new TextEncoder().encode(`\rreplayed ${(off / 1048576).toFixed(0)} MiB`));
+}
+
 /** `replay` / `verify` entry point. */
 export async function replayMain(cmd: "replay" | "verify", args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -47,31 +75,32 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
   if (cmd === "verify" && expect.size === 0) {
     throw new UsageError("verify needs at least one --expect NAME=FILE");
   }
-  if (cmd === "replay" && !values.out && !values["in-place"]) {
-    throw new UsageError("replay needs --out DIR");
+  if (cmd === "replay" && !values.out) {
+    throw new UsageError(
+      "replay needs --out DIR (also with --in-place: blocks without an image are written there)",
+    );
   }
   const sizes = new Map<string, number>();
   for (const [k, v] of pairs(values["disk-size"], "--disk-size", false)) sizes.set(k, parseSize(v));
+  const ram = pairs(values.ram, "--ram");
+  const disks = pairs(values.disk, "--disk");
+  checkConflicts(values, ram, disks, sizes);
   const showProgress = !values.quiet && Deno.stderr.isTerminal();
   const res = await runReplay({
     input: userPath(positionals[0]),
     out: values.out ? userPath(values.out) : undefined,
-    ram: pairs(values.ram, "--ram"),
-    disks: pairs(values.disk, "--disk"),
+    ram,
+    disks,
     diskSizes: sizes,
     inPlace: values["in-place"],
     expect,
     json: values.json,
+    quiet: values.quiet,
     vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
     strictZeroFill: values["strict-zero-fill"],
     pageSize: parsePageSize(values["page-size"]),
     channels: (values.channel ?? []).map(userPath),
-    onProgress: showProgress
-      ? (off) =>
-        Deno.stderr.writeSync(
-          new TextEncoder().encode(`\rreplayed ${(off / 1048576).toFixed(0)} MiB`),
-        )
-      : undefined,
+    onProgress: progress(showProgress),
   }, textOut(Deno.stdout));
   if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
   if (res.error) console.error(`migscope: ${res.error}`);

@@ -12,8 +12,10 @@ import {
 import { fileAccess } from "../wire/random_access.ts";
 import { loadTemplate, type Template } from "../emit/template.ts";
 import { emitMappedRam } from "../emit/mapped_ram.ts";
+import { oneLine } from "../protocol/errors.ts";
 import { stringifyJson } from "../report/json.ts";
 import type { CommandResult, TextOut } from "./io.ts";
+import { checkOutputFile, osMessage } from "./paths.ts";
 
 /** Options of `emit`. */
 export interface EmitCommandOptions {
@@ -71,74 +73,141 @@ function writerSink(f: { write(b: Uint8Array): Promise<number> }) {
   };
 }
 
-/** Runs `emit`; the stream goes to `opts.output` (a file, or stdout for "-"). */
-export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promise<CommandResult> {
-  const closers: (() => void)[] = [];
-  const open = (path: string): Promise<ImageSource> => {
-    const img = fileAccess(path);
-    closers.push(() => img.close());
-    return Promise.resolve(img);
-  };
-  let out: Deno.FsFile | undefined;
-  const tmp = opts.output === "-" ? undefined : `${opts.output}.partial`;
-  try {
-    let template: Template | undefined;
-    if (opts.template) {
-      try {
-        template = await loadTemplate(opts.template);
-      } catch (e) {
-        return { code: 2, error: `--template ${opts.template}: ${(e as Error).message}` };
-      }
+/** Every file emit reads, with the option that names it. */
+function inputsOf(opts: EmitCommandOptions): [string, string][] {
+  const named = (flag: string) => ([n, p]: [string, string]): [string, string] => [
+    `${flag} ${n}=${p}`,
+    p,
+  ];
+  return [
+    ...opts.ram.map(named("--ram")),
+    ...opts.rounds.flat().map(named("--round")),
+    ...opts.disks.map(named("--disk")),
+    ...(opts.template ? [[`--template ${opts.template}`, opts.template] as [string, string]] : []),
+  ];
+}
+
+/** Opens the images and the template; a one-line error for any that cannot be used. */
+async function loadInputs(
+  opts: EmitCommandOptions,
+  closers: (() => void)[],
+): Promise<{ ram: EmitRamBlock[]; disks: EmitDisk[]; template?: Template } | { error: string }> {
+  const open = (flag: string, name: string, path: string): ImageSource => {
+    try {
+      const img = fileAccess(path);
+      closers.push(() => img.close());
+      return img;
+    } catch (e) {
+      throw new Error(`${flag} ${name}=${path}: ${osMessage(e)}`);
     }
-    const ram: EmitRamBlock[] = [];
-    for (const [name, path] of opts.ram) ram.push({ name, image: await open(path), rounds: [] });
+  };
+  let template: Template | undefined;
+  if (opts.template) {
+    try {
+      template = await loadTemplate(opts.template);
+    } catch (e) {
+      return { error: `--template ${opts.template}: ${(e as Error).message}` };
+    }
+  }
+  try {
+    const ram: EmitRamBlock[] = opts.ram.map(([n, p]) => ({
+      name: n,
+      image: open("--ram", n, p),
+      rounds: [],
+    }));
     for (const [k, round] of opts.rounds.entries()) {
       for (const [name, path] of round) {
         const b = ram.find((x) => x.name === name);
-        if (!b) return { code: 2, error: `--round ${k + 1}: block '${name}' has no --ram image` };
-        b.rounds![k] = await open(path);
+        if (!b) return { error: `--round ${k + 1}: block '${name}' has no --ram image` };
+        b.rounds![k] = open("--round", name, path);
       }
     }
     for (const b of ram) b.rounds!.length = opts.rounds.length;
-    const disks: EmitDisk[] = [];
-    for (const [name, path] of opts.disks) disks.push({ name, image: await open(path) });
-    if (opts.mappedRam) {
-      if (!tmp) {
-        return { code: 2, error: "--mapped-ram writes at fixed file offsets: give -o FILE" };
-      }
-      if (disks.length) return { code: 2, error: "--mapped-ram has no block migration (--disk)" };
-      const st = await emitMappedRam(ram, tmp, { template, machine: opts.machine });
-      await Deno.rename(tmp, opts.output);
-      if (opts.stats) {
-        await report.write(stringifyJson({ "mapped-ram": st }, 2) + "\n");
-        await report.flush();
-      }
-      return { code: 0 };
+    const disks = opts.disks.map(([n, p]) => ({ name: n, image: open("--disk", n, p) }));
+    return { ram, disks, template };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/** Writes the stream (or the mapped-ram file) into `tmp`, or to stdout when there is none. */
+async function emitTo(
+  opts: EmitCommandOptions,
+  tmp: string | undefined,
+  inputs: { ram: EmitRamBlock[]; disks: EmitDisk[]; template?: Template },
+  holder: { out?: Deno.FsFile },
+): Promise<Record<string, unknown>> {
+  const { ram, disks, template } = inputs;
+  if (opts.mappedRam) {
+    const st = await emitMappedRam(ram, tmp!, { template, machine: opts.machine });
+    return { "mapped-ram": st };
+  }
+  const sink = writerSink(holder.out ?? Deno.stdout);
+  const stats = await emitStream(ram, disks, sink, {
+    machine: opts.machine,
+    footers: opts.footers,
+    xbzrleCacheSize: opts.xbzrleCacheSize,
+    zeroBlocks: opts.zeroBlocks,
+    template,
+  });
+  return statsJson(stats, opts.xbzrleCacheSize);
+}
+
+/** The checks made before any work; the one-line error of the first that fails. */
+function checkUsage(opts: EmitCommandOptions): string | undefined {
+  const file = opts.output !== "-";
+  if (opts.mappedRam && !file) return "--mapped-ram writes at fixed file offsets: give -o FILE";
+  if (opts.mappedRam && opts.disks.length) return "--mapped-ram has no block migration (--disk)";
+  return file ? checkOutputFile(opts.output, inputsOf(opts)) : undefined;
+}
+
+/** Runs `emit`; the stream goes to `opts.output` (a file, or stdout for "-"). */
+export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promise<CommandResult> {
+  const bad = checkUsage(opts);
+  if (bad) return { code: 2, error: oneLine(bad) };
+  const tmp = opts.output === "-" ? undefined : `${opts.output}.partial`;
+  const holder: { out?: Deno.FsFile } = {};
+  const closers: (() => void)[] = [];
+  let done = false;
+  const removeTmp = () => {
+    try {
+      holder.out?.close();
+    } catch { /* closed already */ }
+    holder.out = undefined;
+    if (tmp && !done) Deno.removeSync(tmp);
+  };
+  if (tmp) {
+    try {
+      holder.out = await Deno.open(tmp, { write: true, create: true, truncate: true });
+    } catch (e) {
+      return { code: 2, error: oneLine(`-o ${opts.output}: cannot write ${tmp}: ${osMessage(e)}`) };
     }
-    if (tmp) out = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    const sink = writerSink(out ?? Deno.stdout);
-    const stats = await emitStream(ram, disks, sink, {
-      machine: opts.machine,
-      footers: opts.footers,
-      xbzrleCacheSize: opts.xbzrleCacheSize,
-      zeroBlocks: opts.zeroBlocks,
-      template,
-    });
-    if (out) {
-      out.close();
-      out = undefined;
-      await Deno.rename(tmp!, opts.output);
+  }
+  try {
+    const inputs = await loadInputs(opts, closers);
+    if ("error" in inputs) return { code: 2, error: oneLine(inputs.error) };
+    if (opts.mappedRam) { // emitMappedRam writes it with positional access of its own
+      holder.out?.close();
+      holder.out = undefined;
+    }
+    const stats = await emitTo(opts, tmp, inputs, holder);
+    if (tmp) {
+      holder.out?.close();
+      holder.out = undefined;
+      await Deno.rename(tmp, opts.output);
+      done = true;
     }
     if (opts.stats) {
-      await report.write(stringifyJson(statsJson(stats, opts.xbzrleCacheSize), 2) + "\n");
+      await report.write(stringifyJson(stats, 2) + "\n");
       await report.flush();
     }
     return { code: 0 };
   } catch (e) {
-    if (tmp) await Deno.remove(tmp).catch(() => {});
-    return { code: 2, error: (e as Error).message.split("\n")[0] };
+    return { code: 2, error: oneLine((e as Error).message.split("\n")[0]) };
   } finally {
-    out?.close();
+    try {
+      if (tmp && !done) removeTmp();
+    } catch { /* never created, or gone */ }
     for (const c of closers) c();
   }
 }

@@ -14,6 +14,7 @@ import { TargetError } from "../replay/targets.ts";
 import { type CompareResult, verifyImages } from "../replay/verify.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
+import { checkBaseImages, osMessage, prepareOutDir } from "./paths.ts";
 
 /** Options of `replay` / `verify`. */
 export interface ReplayCommandOptions {
@@ -37,18 +38,9 @@ export interface ReplayCommandOptions {
   strictZeroFill?: boolean;
   /** Multifd channel captures replayed with the main stream. */
   channels?: string[];
+  /** No report: the exit code says it all. */
+  quiet?: boolean;
   onProgress?: (offset: number) => void;
-}
-
-function checkBaseImages(opts: ReplayCommandOptions): string | undefined {
-  for (const [name, path] of [...(opts.ram ?? []), ...(opts.disks ?? [])]) {
-    try {
-      if (!Deno.statSync(path).isFile) return `${name}=${path}: not a regular file`;
-    } catch (e) {
-      return `${name}=${path}: ${(e as Error).message}`;
-    }
-  }
-  return undefined;
 }
 
 async function openChannels(paths: string[]): Promise<{ inputs: OpenedInput[]; error?: string }> {
@@ -124,41 +116,70 @@ async function replayInto(
   }
 }
 
+/** The checks made before any work; the one-line error of the first that fails. */
+function checkPaths(opts: ReplayCommandOptions): string | undefined {
+  const inputs = [
+    ...(typeof opts.input === "string" ? [opts.input] : []),
+    ...(opts.channels ?? []),
+    ...(opts.vmdesc ? [opts.vmdesc] : []),
+    ...(opts.expect?.values() ?? []),
+  ];
+  const base = { ram: opts.ram, disks: opts.disks, inPlace: opts.inPlace, inputs, out: opts.out };
+  return checkBaseImages(base) ?? (opts.out ? prepareOutDir(opts.out) : undefined);
+}
+
 /** Runs a replay (and a verification when `expect` is given). Never throws for bad input. */
 export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promise<CommandResult> {
-  const bad = checkBaseImages(opts);
-  if (bad) return { code: 2, error: bad };
   const verifying = (opts.expect?.size ?? 0) > 0;
   if (!opts.out && !verifying) return { code: 2, error: "replay needs --out DIR" };
-  const dir = opts.out ?? await Deno.makeTempDir({ prefix: "migscope-verify-" });
-  const removeTemp = () =>
-    opts.out ? Promise.resolve() : Deno.remove(dir, { recursive: true }).catch(() => {});
+  const bad = checkPaths(opts);
+  if (bad) return { code: 2, error: oneLine(bad) };
+  let dir = opts.out;
+  if (!dir) {
+    try {
+      dir = await Deno.makeTempDir({ prefix: "migscope-verify-" });
+    } catch (e) {
+      return { code: 2, error: `cannot create a temporary directory: ${osMessage(e)}` };
+    }
+  }
+  const temp = opts.out ? undefined : dir;
   try {
-    await Deno.mkdir(dir, { recursive: true });
     const { result, error } = await replayInto(opts, dir);
     if (!result) return { code: 2, error: error ? oneLine(error) : error };
-    let compares: CompareResult[] = [];
-    let verifyError: string | undefined;
-    try {
-      if (verifying) compares = verifyImages(result, opts.expect!);
-    } catch (e) {
-      verifyError = (e as Error).message;
-    }
-    if (!opts.out) {
-      for (const s of [...result.ram, ...result.disks]) s.path = "(temporary)";
-      compares = compares.map((c) => ({ ...c, actual: "(temporary)" }));
-    }
-    const differ = compares.some((c) => c.different > 0);
-    const allEqual = verifying ? !differ : undefined;
+    return await report(opts, result, out);
+  } finally {
+    if (temp) await Deno.remove(temp, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Compares with the expected images (verify) and writes the report. */
+async function report(
+  opts: ReplayCommandOptions,
+  result: ReplayResult,
+  out: TextOut,
+): Promise<CommandResult> {
+  const verifying = (opts.expect?.size ?? 0) > 0;
+  let compares: CompareResult[] = [];
+  let verifyError: string | undefined;
+  try {
+    if (verifying) compares = verifyImages(result, opts.expect!);
+  } catch (e) {
+    verifyError = (e as Error).message;
+  }
+  if (!opts.out) {
+    for (const s of [...result.ram, ...result.disks]) s.path = "(temporary)";
+    compares = compares.map((c) => ({ ...c, actual: "(temporary)" }));
+  }
+  const differ = compares.some((c) => c.different > 0);
+  const allEqual = verifying ? !differ : undefined;
+  if (!opts.quiet) {
     await out.write(
       opts.json ? replayJson(result, compares, allEqual) : replayText(result, compares, allEqual),
     );
     await out.flush();
-    if (verifyError) return { code: 2, error: oneLine(verifyError) };
-    return { code: differ ? 1 : 0 };
-  } finally {
-    await removeTemp();
   }
+  if (verifyError) return { code: 2, error: oneLine(verifyError) };
+  return { code: differ ? 1 : 0 };
 }
 
 function replayJson(r: ReplayResult, compares: CompareResult[], allEqual: boolean | undefined) {
