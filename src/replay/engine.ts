@@ -124,7 +124,11 @@ export async function replayItems(
     await multifd.finish();
     if (opts.checkUnwritten) ram.checkUnwritten(findings);
   } catch (e) {
-    for (const s of [...ram.slots.values(), ...blocks.slots.values()]) s.target.close();
+    for (const s of [...ram.slots.values(), ...blocks.slots.values()]) {
+      try {
+        s.target.close();
+      } catch { /* the replay's own error is the one to report */ }
+    }
     throw e;
   }
   const writers = new Map<string, WriterMap>();

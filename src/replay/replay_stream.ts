@@ -7,7 +7,7 @@ import type { OpenedInput } from "../parse/input.ts";
 import { type ParseOptions, parseStreamItems } from "../parse/stream.ts";
 import { replayItems, type ReplayOptions, type ReplayResult } from "./engine.ts";
 import { openTarget } from "./errors.ts";
-import { type DirectoryTargetOptions, DirectoryTargets } from "./targets.ts";
+import { type DirectoryTargetOptions, DirectoryTargets, RestoreError } from "./targets.ts";
 
 /** Options of {@link replayStream}. */
 export interface ReplayStreamOptions extends Omit<ReplayOptions, "input"> {
@@ -17,15 +17,16 @@ export interface ReplayStreamOptions extends Omit<ReplayOptions, "input"> {
   parse?: ParseOptions;
   /**
    * Checks of the result run before the outputs are committed: a throw aborts them (nothing
-   * left behind) and is the replay's error.
+   * left behind, in-place images restored) and is the replay's error.
    */
   beforeCommit?: (result: ReplayResult) => void;
 }
 
 /**
- * Replays `input` into images; on any error the partial outputs are removed and the error is
- * thrown (StreamError for malformed input, ReplayError where a destination would fail or for a
- * base image or size given for a name the stream does not have).
+ * Replays `input` into images; on any error the partial outputs are removed, images written in
+ * place are restored from their undo journals, and the error is thrown (StreamError for
+ * malformed input, ReplayError where a destination would fail or for a base image or size given
+ * for a name the stream does not have).
  *
  * @example
  * ```ts
@@ -55,7 +56,11 @@ export async function replayStream(
     targets.commit();
     return result;
   } catch (e) {
-    targets.abort();
+    try {
+      targets.abort();
+    } catch (ae) {
+      throw new RestoreError(`${(e as Error).message}; ${(ae as Error).message}`);
+    }
     throw e;
   }
 }

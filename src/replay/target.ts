@@ -1,11 +1,13 @@
 /**
  * A replay target: one image file written with positional I/O. Zero units written to a fresh
  * file are skipped (they stay holes, so outputs are sparse); a per-unit bitmap remembers what
- * was written, so a later ZERO over data really clears it.
+ * was written, so a later ZERO over data really clears it. An image written in place keeps an
+ * undo journal (journal.ts) so that a replay that fails leaves it as it was.
  * @module
  */
 import { fileAccess, type RandomAccess, readPadded } from "../wire/random_access.ts";
 import { isAllZero } from "../wire/zero.ts";
+import { UndoJournal } from "./journal.ts";
 
 /** Granularity of the written-bitmap and of sparse skipping. */
 export const UNIT = 4096;
@@ -24,6 +26,7 @@ export class ImageTarget {
   readonly fresh: boolean;
   #ra: RandomAccess;
   #closed = false;
+  #journal?: UndoJournal;
   #written: Uint8Array;
   #growable: boolean;
   #extent = 0;
@@ -64,9 +67,15 @@ export class ImageTarget {
     return new ImageTarget(path, finalPath, ra, true, growable);
   }
 
-  /** Opens an existing image for writing (in place, or a copy that becomes `finalPath`). */
-  static open(path: string, finalPath = path): ImageTarget {
-    return new ImageTarget(path, finalPath, fileAccess(path, { write: true }), false, false);
+  /**
+   * Opens an existing image for writing (in place, or a copy that becomes `finalPath`). With
+   * `journal`, the original bytes of every unit are saved before its first write, so that
+   * {@link rollback} can restore the image.
+   */
+  static open(path: string, finalPath = path, journal = false): ImageTarget {
+    const t = new ImageTarget(path, finalPath, fileAccess(path, { write: true }), false, false);
+    if (journal) t.#journal = new UndoJournal(t.size, UNIT);
+    return t;
   }
 
   /** Bytes up to which data has been written (for growable disks). */
@@ -89,6 +98,7 @@ export class ImageTarget {
   }
 
   #writeNow(buf: Uint8Array, pos: number) {
+    this.#journal?.save(this.#ra, pos, buf.length);
     this.#ra.write!(buf, pos);
   }
 
@@ -178,5 +188,38 @@ export class ImageTarget {
     } finally {
       this.#ra.close();
     }
+  }
+
+  /**
+   * Undoes this replay's writes to an image with a journal (queued writes are dropped, saved
+   * units written back), then closes it and deletes the journal. Without a journal: closes.
+   */
+  rollback(): void {
+    const j = this.#journal;
+    if (!j) return this.close();
+    this.#pendLen = 0;
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#ra.close();
+    }
+    const image = fileAccess(this.path, { write: true });
+    try {
+      j.restore(image);
+    } finally {
+      image.close();
+    }
+    this.#journal = undefined;
+    j.discard();
+  }
+
+  /** Keeps this replay's writes: deletes the undo journal (if any). */
+  keep(): void {
+    this.#journal?.discard();
+    this.#journal = undefined;
+  }
+
+  /** The undo journal's file, while it exists. */
+  get journalPath(): string | undefined {
+    return this.#journal?.path;
   }
 }

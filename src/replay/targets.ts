@@ -18,6 +18,14 @@ export class TargetError extends Error {
   }
 }
 
+/** An image written in place that could not be restored after a failed replay. */
+export class RestoreError extends TargetError {
+  constructor(message: string) {
+    super(message);
+    this.name = "RestoreError";
+  }
+}
+
 /** Opens images for the engine as the stream names blocks and devices. */
 export interface ReplayTargets {
   /** MEM_SIZE lists the stream's RAM blocks (before their images are opened). */
@@ -48,12 +56,16 @@ function has(names: Iterable<string>): string {
   return `(it has: ${list.length ? list.join(", ") : "none"})`;
 }
 
-/** Images in an output directory, written as `.partial` and committed all at once. */
+/**
+ * Images in an output directory, written as `.partial` and committed all at once; images
+ * written in place keep an undo journal and are restored when the replay is aborted.
+ */
 export class DirectoryTargets implements ReplayTargets {
   readonly #o: DirectoryTargetOptions;
   readonly #used = new Set<string>();
   readonly #ramNames = new Set<string>();
   readonly #diskNames = new Set<string>();
+  #settled = false;
   readonly opened: ImageTarget[] = [];
 
   constructor(opts: DirectoryTargetOptions) {
@@ -118,7 +130,7 @@ export class DirectoryTargets implements ReplayTargets {
         `${printable(name)}: image ${base} is ${have} bytes, the stream says ${size}`,
       );
     if (base && this.#o.inPlace) {
-      const t = ImageTarget.open(base);
+      const t = ImageTarget.open(base, base, true);
       if (size !== undefined && t.size !== size) {
         t.close();
         throw mismatch(t.size);
@@ -136,21 +148,53 @@ export class DirectoryTargets implements ReplayTargets {
     return ImageTarget.create(partial, known ?? 0, known === undefined, final);
   }
 
-  /** Closes every image and renames the partial files to their final names. */
+  /**
+   * Closes every image, renames the partial files to their final names and keeps what was
+   * written in place (a failure before the renames aborts everything).
+   */
   commit(): void {
-    this.close();
+    if (this.#settled) return;
+    try {
+      this.close();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
     for (const t of this.opened) if (t.path !== t.finalPath) Deno.renameSync(t.path, t.finalPath);
+    this.#settled = true;
+    for (const t of this.opened) t.keep();
   }
 
-  /** Closes every image and removes the partial files (in-place images keep what was written). */
+  /**
+   * Removes the partial files and restores the images written in place (synchronous and
+   * idempotent, so a signal handler may call it; nothing after {@link commit}). Throws a
+   * RestoreError when an in-place image cannot be restored, naming its undo journal.
+   */
   abort(): void {
-    this.close();
+    if (this.#settled) return;
+    this.#settled = true;
+    const failed: string[] = [];
     for (const t of this.opened) {
-      if (t.path === t.finalPath) continue;
+      if (t.path === t.finalPath) {
+        const journal = t.journalPath;
+        try {
+          t.rollback();
+        } catch (e) {
+          failed.push(
+            `${t.path} could not be restored (${(e as Error).message.split("\n")[0]})` +
+              (journal ? `; its original bytes are in ${journal}` : ""),
+          );
+        }
+        continue;
+      }
+      try {
+        t.close();
+      } catch { /* removed below */ }
       try {
         Deno.removeSync(t.path);
       } catch { /* already gone */ }
     }
+    if (failed.length) throw new RestoreError(failed.join("; "));
   }
 
   /** Closes every image (idempotent). */
