@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { type EmitCommandOptions, runEmit } from "../commands/emit.ts";
 import { textOut } from "../commands/io.ts";
+import { Interrupts, settled } from "../commands/interrupt.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parseSize } from "./size.ts";
 
@@ -98,8 +99,13 @@ export async function emitMain(args: string[]): Promise<number> {
     stats: values.stats,
     mappedRam: values["mapped-ram"],
   };
-  const report = textOut(output === "-" ? Deno.stderr : Deno.stdout);
-  const res = await runEmit(opts, report);
-  if (res.error) console.error(`migscope: ${res.error}`);
-  return res.code;
+  const interrupt = new Interrupts();
+  try {
+    const report = textOut(output === "-" ? Deno.stderr : Deno.stdout);
+    const res = settled(await runEmit({ ...opts, interrupt }, report), interrupt);
+    if (res.error) console.error(`migscope: ${res.error}`);
+    return res.code;
+  } finally {
+    interrupt.dispose();
+  }
 }

@@ -5,6 +5,7 @@
 import { parseArgs } from "node:util";
 import { runReplay } from "../commands/replay.ts";
 import { textOut } from "../commands/io.ts";
+import { Interrupts, settled } from "../commands/interrupt.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parsePageSize, parseSize } from "./size.ts";
 
@@ -86,23 +87,32 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
   const disks = pairs(values.disk, "--disk");
   checkConflicts(values, ram, disks, sizes);
   const showProgress = !values.quiet && Deno.stderr.isTerminal();
-  const res = await runReplay({
-    input: userPath(positionals[0]),
-    out: values.out ? userPath(values.out) : undefined,
-    ram,
-    disks,
-    diskSizes: sizes,
-    inPlace: values["in-place"],
-    expect,
-    json: values.json,
-    quiet: values.quiet,
-    vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
-    strictZeroFill: values["strict-zero-fill"],
-    pageSize: parsePageSize(values["page-size"]),
-    channels: (values.channel ?? []).map(userPath),
-    onProgress: progress(showProgress),
-  }, textOut(Deno.stdout));
-  if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
-  if (res.error) console.error(`migscope: ${res.error}`);
-  return res.code;
+  const interrupt = new Interrupts();
+  try {
+    const res = settled(
+      await runReplay({
+        input: userPath(positionals[0]),
+        out: values.out ? userPath(values.out) : undefined,
+        ram,
+        disks,
+        diskSizes: sizes,
+        inPlace: values["in-place"],
+        expect,
+        json: values.json,
+        quiet: values.quiet,
+        vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
+        strictZeroFill: values["strict-zero-fill"],
+        pageSize: parsePageSize(values["page-size"]),
+        channels: (values.channel ?? []).map(userPath),
+        onProgress: progress(showProgress),
+        interrupt,
+      }, textOut(Deno.stdout)),
+      interrupt,
+    );
+    if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+    if (res.error) console.error(`migscope: ${res.error}`);
+    return res.code;
+  } finally {
+    interrupt.dispose();
+  }
 }

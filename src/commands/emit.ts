@@ -14,6 +14,7 @@ import { loadTemplate, type Template } from "../emit/template.ts";
 import { emitMappedRam } from "../emit/mapped_ram.ts";
 import { oneLine } from "../protocol/errors.ts";
 import { stringifyJson } from "../report/json.ts";
+import { type Interruptible, interruption } from "./interrupt.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 import { checkOutputFile, osMessage } from "./paths.ts";
 
@@ -32,6 +33,8 @@ export interface EmitCommandOptions {
   stats?: boolean;
   /** Write a mapped-ram file (needs a file output). */
   mappedRam?: boolean;
+  /** Ctrl-C / SIGTERM: the emission stops and `OUTPUT.partial` is removed. */
+  interrupt?: Interruptible;
 }
 
 /** query-migrate-shaped statistics of an emission. */
@@ -138,8 +141,9 @@ async function emitTo(
   holder: { out?: Deno.FsFile },
 ): Promise<Record<string, unknown>> {
   const { ram, disks, template } = inputs;
+  const signal = opts.interrupt?.signal;
   if (opts.mappedRam) {
-    const st = await emitMappedRam(ram, tmp!, { template, machine: opts.machine });
+    const st = await emitMappedRam(ram, tmp!, { template, machine: opts.machine, signal });
     return { "mapped-ram": st };
   }
   const sink = writerSink(holder.out ?? Deno.stdout);
@@ -149,6 +153,7 @@ async function emitTo(
     xbzrleCacheSize: opts.xbzrleCacheSize,
     zeroBlocks: opts.zeroBlocks,
     template,
+    signal,
   });
   return statsJson(stats, opts.xbzrleCacheSize);
 }
@@ -183,6 +188,7 @@ export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promis
       return { code: 2, error: oneLine(`-o ${opts.output}: cannot write ${tmp}: ${osMessage(e)}`) };
     }
   }
+  const unguard = tmp ? opts.interrupt?.guard(() => removeTmp()) : undefined;
   try {
     const inputs = await loadInputs(opts, closers);
     if ("error" in inputs) return { code: 2, error: oneLine(inputs.error) };
@@ -203,11 +209,13 @@ export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promis
     }
     return { code: 0 };
   } catch (e) {
-    return { code: 2, error: oneLine((e as Error).message.split("\n")[0]) };
+    return interruption(opts.interrupt) ??
+      { code: 2, error: oneLine((e as Error).message.split("\n")[0]) };
   } finally {
     try {
       if (tmp && !done) removeTmp();
     } catch { /* never created, or gone */ }
     for (const c of closers) c();
+    unguard?.();
   }
 }

@@ -10,8 +10,9 @@ import { replayText } from "../report/replay_text.ts";
 import { ReplayError, type ReplayResult } from "../replay/engine.ts";
 import type { ChannelInput } from "../replay/multifd_scheduler.ts";
 import { replayStream } from "../replay/replay_stream.ts";
-import { TargetError } from "../replay/targets.ts";
+import { RestoreError, TargetError } from "../replay/targets.ts";
 import { type CompareResult, verifyImages } from "../replay/verify.ts";
+import { type Interruptible, interruption } from "./interrupt.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
 import { checkBaseImages, osMessage, prepareOutDir } from "./paths.ts";
@@ -41,6 +42,8 @@ export interface ReplayCommandOptions {
   /** No report: the exit code says it all. */
   quiet?: boolean;
   onProgress?: (offset: number) => void;
+  /** Ctrl-C / SIGTERM: the replay stops, partial outputs go, in-place images are restored. */
+  interrupt?: Interruptible;
 }
 
 async function openChannels(paths: string[]): Promise<{ inputs: OpenedInput[]; error?: string }> {
@@ -63,6 +66,15 @@ function errorText(e: unknown): string {
   return oneLine((e as Error).message?.split("\n")[0] ?? String(e));
 }
 
+/** Stream inputs (pipes, sockets) are closed on a signal, so that a read waiting for them ends. */
+function closeOnAbort(signal: AbortSignal | undefined, inputs: OpenedInput[]): () => void {
+  const streams = inputs.filter((i) => !i.reader.source.random);
+  if (!signal || streams.length === 0) return () => {};
+  const close = () => streams.forEach((i) => i.close());
+  signal.addEventListener("abort", close, { once: true });
+  return () => signal.removeEventListener("abort", close);
+}
+
 /** Unknown `--expect` names are found before the outputs are committed. */
 function checkExpectNames(result: ReplayResult, expect: Map<string, string> | undefined) {
   for (const name of expect?.keys() ?? []) {
@@ -79,7 +91,7 @@ function checkExpectNames(result: ReplayResult, expect: Map<string, string> | un
 async function replayInto(
   opts: ReplayCommandOptions,
   dir: string,
-): Promise<{ result?: ReplayResult; error?: string }> {
+): Promise<{ result?: ReplayResult; error?: string; unrestored?: boolean }> {
   const o = await openWithVmdesc(opts.input, opts.vmdesc, {});
   if (!o.ok) return { error: o.error };
   const ch = await openChannels(opts.channels ?? []);
@@ -89,6 +101,8 @@ async function replayInto(
   }
   const channels: ChannelInput[] = ch.inputs.map((c) => ({ name: c.name, reader: c.reader }));
   const verifying = (opts.expect?.size ?? 0) > 0;
+  const signal = opts.interrupt?.signal;
+  const unlisten = closeOnAbort(signal, [o.input, ...ch.inputs]);
   try {
     const result = await replayStream(o.input, {
       targets: {
@@ -105,12 +119,15 @@ async function replayInto(
       channels,
       checkStaleSlots: verifying,
       onProgress: opts.onProgress,
+      signal,
+      guard: opts.interrupt?.guard.bind(opts.interrupt),
       beforeCommit: (r) => checkExpectNames(r, opts.expect),
     });
     return { result };
   } catch (e) {
-    return { error: errorText(e) };
+    return { error: errorText(e), unrestored: e instanceof RestoreError };
   } finally {
+    unlisten();
     o.input.close();
     for (const c of ch.inputs) c.close();
   }
@@ -143,12 +160,17 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
     }
   }
   const temp = opts.out ? undefined : dir;
+  const unguard = temp && opts.interrupt?.guard(() => Deno.removeSync(temp, { recursive: true }));
   try {
-    const { result, error } = await replayInto(opts, dir);
+    const { result, error, unrestored } = await replayInto(opts, dir);
+    const stopped = interruption(opts.interrupt);
+    // Interrupted: one line, unless an in-place image could not be restored (that line says so).
+    if (stopped) return unrestored ? { ...stopped, error } : stopped;
     if (!result) return { code: 2, error: error ? oneLine(error) : error };
     return await report(opts, result, out);
   } finally {
     if (temp) await Deno.remove(temp, { recursive: true }).catch(() => {});
+    if (unguard) unguard();
   }
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import { BLK_CHUNK_SIZE, BLK_SECTOR_SIZE } from "../protocol/constants.ts";
+import type { Pace } from "../wire/pace.ts";
 import { readPadded } from "../wire/random_access.ts";
 import type { ByteWriter } from "../wire/writer.ts";
 import { isAllZero } from "../wire/zero.ts";
@@ -16,6 +17,7 @@ export async function emitDisks(
   disks: EmitDisk[],
   zeroBlocks: boolean,
   stats: NonNullable<EmitStats["block"]>,
+  pace?: Pace,
 ): Promise<void> {
   const chunk = new Uint8Array(BLK_CHUNK_SIZE);
   const sectorsOf = (d: EmitDisk) => Math.ceil(d.image.size / BLK_SECTOR_SIZE);
@@ -26,6 +28,7 @@ export async function emitDisks(
     if (d.image.size === 0) throw new Error(`disk '${d.name}' is empty`);
     const sectors = sectorsOf(d);
     for (let sector = 0; sector < sectors; sector += BLK_CHUNK_SIZE / BLK_SECTOR_SIZE) {
+      await pace?.();
       readPadded(d.image, chunk, sector * BLK_SECTOR_SIZE);
       const n = Math.min(BLK_CHUNK_SIZE / BLK_SECTOR_SIZE, sectors - sector);
       if (zeroBlocks && isAllZero(chunk)) {

@@ -9,6 +9,7 @@
 import { DEFAULT_PAGE_SIZE } from "../protocol/constants.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
 import { type ByteSink, ByteWriter } from "../wire/writer.ts";
+import { type Pace, pacer } from "../wire/pace.ts";
 import { readPadded } from "../wire/random_access.ts";
 import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
@@ -72,6 +73,7 @@ export async function emitStream(
   };
   checkImages(ram, tpl, pageSize);
   if (tpl?.mappedRam) throw new Error("the template is a mapped-ram file: emit with --mapped-ram");
+  const pace = pacer(opts.signal);
   const ramId = tpl?.ramSectionId ?? 2;
   const blockId = tpl?.blockSectionId ?? 1;
   const foot = (id: number) => footers && F.writeFooter(w, id);
@@ -99,7 +101,7 @@ export async function emitStream(
   if (disks.length) {
     stats.block = { data: 0, zero: 0, progress: 0 };
     F.writeSectionShort(w, "PART", blockId);
-    await emitDisks(w, disks, opts.zeroBlocks ?? false, stats.block);
+    await emitDisks(w, disks, opts.zeroBlocks ?? false, stats.block, pace);
     F.writeBlockEos(w);
     foot(blockId);
   }
@@ -111,6 +113,7 @@ export async function emitStream(
     foot,
     stats,
     cacheSize: opts.xbzrleCacheSize,
+    pace,
   });
   if (disks.length) {
     F.writeSectionShort(w, "END", blockId);
@@ -175,6 +178,7 @@ async function emitRamPasses(
     foot: (id: number) => void;
     stats: EmitStats;
     cacheSize?: number;
+    pace: Pace;
   },
 ) {
   const { tpl, pageSize, ramId, foot, stats } = o;
@@ -196,6 +200,7 @@ async function emitRamPasses(
     pageSize,
     stats,
     enc: new Uint8Array(pageSize),
+    pace: o.pace,
   };
 
   // Bulk pass: every page.
@@ -229,6 +234,7 @@ interface PassState {
   pageSize: number;
   stats: EmitStats;
   enc: Uint8Array;
+  pace: Pace;
 }
 
 /** Image of `b` as of round `k` (-1: the initial image). */
@@ -259,6 +265,7 @@ async function emitPass(
     if (before === img) continue; // unchanged in this round: nothing dirty
     const base = st.base.get(b.name)!;
     for (let off = 0; off < img.size; off += cur.length) {
+      await st.pace();
       const len = Math.min(cur.length, img.size - off);
       readPadded(img, cur.subarray(0, len), off);
       if (before) readPadded(before, prev.subarray(0, len), off);

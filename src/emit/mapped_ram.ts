@@ -8,6 +8,7 @@
 import { DEFAULT_PAGE_SIZE, RAM_FLAG } from "../protocol/constants.ts";
 import { mappedRamLayout } from "../parse/mapped_ram.ts";
 import { ByteWriter } from "../wire/writer.ts";
+import { type Pace, pacer } from "../wire/pace.ts";
 import { fileAccess, type RandomAccess, readPadded } from "../wire/random_access.ts";
 import { equalBytes } from "../wire/compare.ts";
 import { isAllZero } from "../wire/zero.ts";
@@ -45,13 +46,14 @@ function checkImages(ram: MappedBlock[], tpl: Template | undefined, ps: number) 
  * Writes a block's pages to their slots: each image in turn (initial, then rounds), non-zero
  * pages that changed since the previous image; the bitmap marks the last image's non-zero pages.
  */
-function writeSlots(
+async function writeSlots(
   out: RandomAccess,
   b: MappedBlock,
   pagesOffset: number,
   bitmap: Uint8Array,
   ps: number,
   stats: MappedRamStats,
+  pace: Pace,
 ) {
   const images = [b.image, ...(b.rounds ?? []).filter((r): r is ImageSource => r !== undefined)];
   const chunk = new Uint8Array(256 * ps);
@@ -59,6 +61,7 @@ function writeSlots(
   for (const [k, img] of images.entries()) {
     const last = k === images.length - 1;
     for (let off = 0; off < img.size; off += chunk.length) {
+      await pace();
       const len = Math.min(chunk.length, img.size - off);
       readPadded(img, chunk.subarray(0, len), off);
       if (k > 0) readPadded(images[k - 1], prev.subarray(0, len), off);
@@ -123,7 +126,7 @@ function writeEnd(w: ByteWriter, tpl: Template | undefined, ps: number) {
 export async function emitMappedRam(
   ram: MappedBlock[],
   path: string,
-  opts: { template?: Template; machine?: string; pageSize?: number } = {},
+  opts: { template?: Template; machine?: string; pageSize?: number; signal?: AbortSignal } = {},
 ): Promise<MappedRamStats> {
   const tpl = opts.template;
   const ps = opts.pageSize ?? DEFAULT_PAGE_SIZE;
@@ -135,6 +138,7 @@ export async function emitMappedRam(
     return Promise.resolve();
   });
   const stats: MappedRamStats = { present: 0, zero: 0, fileBytes: 0 };
+  const pace = pacer(opts.signal);
   try {
     checkImages(ram, tpl, ps);
     const order = tpl
@@ -154,7 +158,7 @@ export async function emitMappedRam(
       w.be32(1).be64(ps).be64(layout.bitmapOffset).be64(layout.pagesOffset);
       await w.flush();
       const bitmap = new Uint8Array(layout.bitmapBytes);
-      writeSlots(out, b, layout.pagesOffset, bitmap, ps, stats);
+      await writeSlots(out, b, layout.pagesOffset, bitmap, ps, stats, pace);
       out.write!(bitmap, layout.bitmapOffset);
       cursor = layout.end;
     }

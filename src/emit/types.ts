@@ -35,6 +35,8 @@ export interface EmitOptions {
   template?: Template;
   /** Target page size (default 4096). */
   pageSize?: number;
+  /** Stops the emission with the signal's reason once aborted (checked per 256 pages / chunk). */
+  signal?: AbortSignal;
 }
 
 /** Counters as QEMU's query-migrate reports them for the same migration. */

@@ -7,6 +7,7 @@
  */
 import { hasRegion } from "../parse/mapped_ram.ts";
 import type { StreamItem } from "../parse/stream.ts";
+import { pacer } from "../wire/pace.ts";
 import type { RandomAccess } from "../wire/random_access.ts";
 import { BlockApplier } from "./block_applier.ts";
 import { applyDiscard } from "./discard_applier.ts";
@@ -40,6 +41,11 @@ export interface ReplayOptions {
   channels?: ChannelInput[];
   /** Called now and then with the stream offset reached. */
   onProgress?: (offset: number) => void;
+  /**
+   * Stops the replay with the signal's reason once it is aborted (checked between records;
+   * the event loop gets a turn every 50 ms so that signal listeners run).
+   */
+  signal?: AbortSignal;
 }
 
 /** Result of a replay. */
@@ -83,11 +89,13 @@ export async function replayItems(
     strictZeroFill: opts.strictZeroFill,
   });
   const blocks = new BlockApplier(targets, findings, track);
-  const multifd = new MultifdScheduler(opts.channels ?? [], ram);
+  const pace = pacer(opts.signal);
+  const multifd = new MultifdScheduler(opts.channels ?? [], ram, pace);
   let n = 0;
   let nextProgress = PROGRESS_STEP;
   try {
     for await (const rec of items) {
+      await pace();
       if (opts.onProgress && rec.kind !== "ram-batch" && rec.offset >= nextProgress) {
         opts.onProgress(rec.offset);
         nextProgress = rec.offset + PROGRESS_STEP;
@@ -106,13 +114,14 @@ export async function replayItems(
         openTarget(rec.offset, () => targets.checkRam?.(rec.blocks!));
         for (const { block, slot } of ram.memSize(rec.blocks!, rec.pageSize!, rec.offset)) {
           if (hasRegion(block)) {
-            applyMappedRam(
+            await applyMappedRam(
               slot,
               block,
               opts.input,
               rec.pageSize!,
               findings,
               !!opts.checkStaleSlots,
+              pace,
             );
           }
         }

@@ -7,6 +7,7 @@
 import { printable } from "../protocol/errors.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
 import { bitSet, paddingBits, readBitmap } from "../parse/mapped_ram.ts";
+import type { Pace } from "../wire/pace.ts";
 import { type RandomAccess, readFully } from "../wire/random_access.ts";
 import { isAllZero } from "../wire/zero.ts";
 import { ReplayError } from "./errors.ts";
@@ -36,15 +37,16 @@ function reportStale(
   }
 }
 
-/** Loads block `b` into `s` from its bitmap and slots. */
-export function applyMappedRam(
+/** Loads block `b` into `s` from its bitmap and slots (`pace` is called once per run of pages). */
+export async function applyMappedRam(
   s: Slot,
   b: RamBlockInfo,
   input: RandomAccess | undefined,
   ps: number,
   findings: Findings,
   checkStale: boolean,
-): void {
+  pace?: Pace,
+): Promise<void> {
   const m = b.mappedRam!;
   if (!input) {
     throw new ReplayError(
@@ -72,6 +74,7 @@ export function applyMappedRam(
   }
   const run = new Uint8Array(RUN_PAGES * ps);
   for (let i = 0; i < pages;) {
+    await pace?.();
     const set = bitSet(bm, i);
     let j = i + 1;
     while (j < pages && j - i < RUN_PAGES && bitSet(bm, j) === set) j++;

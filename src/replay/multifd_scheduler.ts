@@ -8,6 +8,7 @@
 import { type MultifdInit, type MultifdPacket, parseMultifdChannel } from "../parse/multifd.ts";
 import { printable } from "../protocol/errors.ts";
 import { RAM_CODE } from "../protocol/ram_batch.ts";
+import type { Pace } from "../wire/pace.ts";
 import type { ByteReader } from "../wire/reader.ts";
 import { ReplayError } from "./errors.ts";
 import type { RamApplier } from "./ram_applier.ts";
@@ -29,12 +30,15 @@ interface Channel {
 export class MultifdScheduler {
   readonly #channels: Channel[];
   readonly #ram: RamApplier;
+  readonly #pace?: Pace;
   #flushSeen = false;
   #uuid?: string;
 
-  constructor(channels: ChannelInput[], ram: RamApplier) {
+  /** `pace` is called once per packet (see wire/pace.ts: it lets a long drain be stopped). */
+  constructor(channels: ChannelInput[], ram: RamApplier, pace?: Pace) {
     this.#channels = channels.map((c) => ({ ...c }));
     this.#ram = ram;
+    this.#pace = pace;
   }
 
   /** The main stream reached an EOS or MULTIFD_FLUSH record (its kind code). */
@@ -56,6 +60,7 @@ export class MultifdScheduler {
         pageSize: this.#ram.pageSize || undefined,
       });
       for (;;) {
+        await this.#pace?.();
         const it = await ch.packets.next();
         if (it.done) break;
         const p = it.value;

@@ -20,13 +20,19 @@ export interface ReplayStreamOptions extends Omit<ReplayOptions, "input"> {
    * left behind, in-place images restored) and is the replay's error.
    */
   beforeCommit?: (result: ReplayResult) => void;
+  /**
+   * Hands over, for the time the outputs are uncommitted, a synchronous abort of them (for a
+   * signal handler that cannot wait for the replay to stop); the returned function is called
+   * once they are committed or aborted.
+   */
+  guard?: (abort: () => void) => () => void;
 }
 
 /**
  * Replays `input` into images; on any error the partial outputs are removed, images written in
  * place are restored from their undo journals, and the error is thrown (StreamError for
  * malformed input, ReplayError where a destination would fail or for a base image or size given
- * for a name the stream does not have).
+ * for a name the stream does not have, the signal's reason when aborted).
  *
  * @example
  * ```ts
@@ -45,6 +51,7 @@ export async function replayStream(
   opts: ReplayStreamOptions,
 ): Promise<ReplayResult> {
   const targets = new DirectoryTargets(opts.targets);
+  const unguard = opts.guard?.(() => targets.abort());
   try {
     const items = parseStreamItems(input.reader, opts.parse);
     const result = await replayItems(items, targets, {
@@ -62,5 +69,7 @@ export async function replayStream(
       throw new RestoreError(`${(e as Error).message}; ${(ae as Error).message}`);
     }
     throw e;
+  } finally {
+    unguard?.();
   }
 }
