@@ -11,6 +11,7 @@ import { gunzipSource } from "../wire/gzip.ts";
 import { fileSource, streamSource } from "../wire/source.ts";
 import { openContainer } from "../container/open.ts";
 import { detectKind, SNIFF_BYTES } from "../container/detect.ts";
+import { prefixedSource, readSourceFully } from "../container/bytes.ts";
 import { parseStream } from "./stream.ts";
 import { MAX_VMDESC_BYTES, parseVmdesc, readTrailerAt } from "./trailer.ts";
 
@@ -97,9 +98,7 @@ async function openStreamInput(
  * @example Any ReadableStream, here a gzip-compressed capture held in memory
  * ```ts
  * import { openInput } from "./input.ts";
- * import { openContainer } from "../container/open.ts";
-import { detectKind, SNIFF_BYTES } from "../container/detect.ts";
-import { parseStream } from "./stream.ts";
+ * import { parseStream } from "./stream.ts";
  * const bytes = await Deno.readFile("samples/small-block.mig");
  * const gzip = ReadableStream.from([bytes]).pipeThrough(new CompressionStream("gzip"));
  * const input = await openInput(gzip);
@@ -138,14 +137,16 @@ export async function openInput(
     return await openContainerInput(input, opts);
   }
   if (got >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-    const src = await gunzipSource(file.readable, input);
-    const r = new ByteReader(src);
-    const n = await r.peekUpTo(SNIFF_BYTES).catch(() => 0);
-    if (detectKind(r.peekBytes(n)) === "libvirt-save") {
+    const gz = await gunzipSource(file.readable, input);
+    const first = new Uint8Array(SNIFF_BYTES);
+    const n = await readSourceFully(gz, first).catch(() => 0);
+    if (detectKind(first.subarray(0, n)) === "libvirt-save") {
       // A libvirt image kept gzip-compressed: read it through the container layer.
-      src.close();
+      gz.close();
       return await openContainerInput(input, opts);
     }
+    const src = prefixedSource(first.subarray(0, n), gz);
+    const r = new ByteReader(src);
     return {
       reader: r,
       gzip: true,

@@ -1,12 +1,14 @@
 /**
  * `inspect` of a file that is not a migration stream: exit 2, nothing on stdout, and one line
  * saying what the file looks like instead (before: a 13-line empty report, then the parser's
- * bad-magic error).
+ * bad-magic error). Libvirt save images and qcow2 images are not in this list: they are opened
+ * as the stream inside them (tests/container/); only a qcow2 kept gzip-compressed, which needs
+ * positional reads, is still told what it is.
  */
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { runCli } from "../_helpers.ts";
-import { elfHeader, enc, libvirtHeader, qcow2Header } from "../parse/_sniff_build.ts";
+import { elfHeader, enc } from "../parse/_sniff_build.ts";
 
 const SAVED = new URL("../../../shared/saved-vms/", import.meta.url);
 
@@ -36,22 +38,6 @@ Deno.test("inspect: a non-stream file gets one line saying what it is (crafted b
       "unknown data with no known magic (first bytes 58 9b d8 61 ef 2f 69 0c …)",
     ],
     [
-      "vm.save",
-      libvirtHeader("LibvirtQemudSave", 0, 67286),
-      "a libvirt save image (LibvirtQemudSave v2, format raw) whose QEMU migration stream starts " +
-      "at offset 67378, after the header and the domain XML",
-    ],
-    [
-      "part.save",
-      libvirtHeader("LibvirtQemudPart", 0, 10),
-      "an incomplete libvirt save image (LibvirtQemudPart: the save did not finish)",
-    ],
-    [
-      "disk.qcow2",
-      qcow2Header(3, 2),
-      "a qcow2 disk image (version 3, 2 internal snapshots, whose VM state is stored inside it)",
-    ],
-    [
       "core",
       elfHeader(4),
       "an ELF core file (a memory dump, e.g. from virsh dump or dump-guest-memory)",
@@ -79,7 +65,7 @@ Deno.test("inspect: a non-stream file gets one line saying what it is (crafted b
 });
 
 Deno.test({
-  name: "inspect: the real libvirt save images and qcow2 image of ../shared/saved-vms",
+  name: "inspect: the gzip-compressed qcow2 image of ../shared/saved-vms is told what it is",
   ignore: (() => {
     try {
       return !Deno.statSync(SAVED).isDirectory;
@@ -88,19 +74,6 @@ Deno.test({
     }
   })(),
   fn: async () => {
-    for (const d of ["l1_libvirt_save_raw", "l2_libvirt_save_gzip"]) {
-      const m = JSON.parse(await Deno.readTextFile(new URL(`${d}/manifest.json`, SAVED)));
-      const h = m.container.header;
-      const path = new URL(`${d}/${m.container.file}`, SAVED).pathname;
-      const inner = h.format === "raw" ? "" : `, ${h.format}-compressed,`;
-      assert.equal(
-        await oneLine(path),
-        "migscope: offset 0 (0x0), file header: not a QEMU migration stream (after gzip " +
-          "decompression): a libvirt " +
-          `save image (LibvirtQemudSave v${h.version}, format ${h.format}) whose QEMU migration ` +
-          `stream${inner} starts at offset ${h.stream_offset}, after the header and the domain XML`,
-      );
-    }
     const m = JSON.parse(await Deno.readTextFile(new URL("q1_qcow2_savevm/manifest.json", SAVED)));
     const path = new URL(`q1_qcow2_savevm/${m.container.file}`, SAVED).pathname;
     const h = m.container.header;
