@@ -2,7 +2,7 @@
  * Arguments of `emit`.
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./parse_args.ts";
 import { type EmitCommandOptions, runEmit } from "../commands/emit.ts";
 import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";

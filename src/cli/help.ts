@@ -65,8 +65,9 @@ options:
   --strict-zero-fill      reject ZERO records with a non-zero fill byte (QEMU >= 8.2)
   --vmdesc FILE           vmdesc JSON (or another capture) for streams without a trailer
   --page-size SIZE        target page size of a stream that does not say it
+  --snapshot NAME|ID      qcow2 images: the internal snapshot whose VM state is replayed
   --json                  the report as JSON
-  --quiet                 no progress
+  --quiet                 no report and no progress: only an error line and the exit code
   -h, --help              this help
 
 examples:

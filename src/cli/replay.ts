@@ -2,7 +2,7 @@
  * Arguments of `replay` and `verify`.
  * @module
  */
-import { parseArgs } from "node:util";
+import { parseArgs } from "./parse_args.ts";
 import { runReplay } from "../commands/replay.ts";
 import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
@@ -69,6 +69,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
       "strict-zero-fill": { type: "boolean", default: false },
       channel: { type: "string", multiple: true },
       "page-size": { type: "string" },
+      snapshot: { type: "string" },
     },
   });
   if (positionals.length !== 1) throw new UsageError(`${cmd} takes exactly one CAPTURE`);
@@ -101,6 +102,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
         json: values.json,
         quiet: values.quiet,
         vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
+        snapshot: values.snapshot,
         strictZeroFill: values["strict-zero-fill"],
         pageSize: parsePageSize(values["page-size"]),
         channels: (values.channel ?? []).map(userPath),

@@ -5,6 +5,7 @@
  */
 import { type OpenedInput, openInput } from "../parse/input.ts";
 import { oneLine, StreamError } from "../protocol/errors.ts";
+import { document } from "../report/documents.ts";
 import { stringifyJson } from "../report/json.ts";
 import { replayText } from "../report/replay_text.ts";
 import { ReplayError, type ReplayResult } from "../replay/engine.ts";
@@ -44,6 +45,8 @@ export interface ReplayCommandOptions {
   onProgress?: (offset: number) => void;
   /** Ctrl-C / SIGTERM: the replay stops, partial outputs go, in-place images are restored. */
   interrupt?: Interruptible;
+  /** qcow2 images: the snapshot (id or name) whose VM state is replayed. */
+  snapshot?: string;
 }
 
 async function openChannels(paths: string[]): Promise<{ inputs: OpenedInput[]; error?: string }> {
@@ -92,7 +95,7 @@ async function replayInto(
   opts: ReplayCommandOptions,
   dir: string,
 ): Promise<{ result?: ReplayResult; error?: string; unrestored?: boolean }> {
-  const o = await openWithVmdesc(opts.input, opts.vmdesc, {});
+  const o = await openWithVmdesc(opts.input, opts.vmdesc, { snapshot: opts.snapshot });
   if (!o.ok) return { error: o.error };
   const ch = await openChannels(opts.channels ?? []);
   if (ch.error) {
@@ -166,7 +169,13 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
     const stopped = interruption(opts.interrupt);
     // Interrupted: one line, unless an in-place image could not be restored (that line says so).
     if (stopped) return unrestored ? { ...stopped, error } : stopped;
-    if (!result) return { code: 2, error: error ? oneLine(error) : error };
+    if (!result) {
+      if (opts.json && error) {
+        await out.write(stringifyJson(document("migscope-replay", {}, new Error(error)), 2) + "\n");
+        await out.flush();
+      }
+      return { code: 2, error: error ? oneLine(error) : error };
+    }
     return await report(opts, result, out);
   } finally {
     if (temp) await Deno.remove(temp, { recursive: true }).catch(() => {});
@@ -205,12 +214,15 @@ async function report(
 }
 
 function replayJson(r: ReplayResult, compares: CompareResult[], allEqual: boolean | undefined) {
-  return stringifyJson({
-    ram: r.ram,
-    disks: r.disks,
-    findings: r.findings,
-    findingCounts: r.findingCounts,
-    records: r.records,
-    verify: allEqual === undefined ? undefined : { equal: allEqual, images: compares },
-  }, 2) + "\n";
+  return stringifyJson(
+    document("migscope-replay", {
+      ram: r.ram,
+      disks: r.disks,
+      findings: r.findings,
+      findingCounts: r.findingCounts,
+      records: r.records,
+      verify: allEqual === undefined ? undefined : { equal: allEqual, images: compares },
+    }),
+    2,
+  ) + "\n";
 }
