@@ -60,40 +60,6 @@ export async function* rangeChunks(
   }
 }
 
-/** A source over an async iterator of chunks; `close` runs `onClose` once. */
-export function iterSource(
-  it: AsyncIterator<Uint8Array>,
-  onClose?: () => void,
-): ByteSource {
-  let pending: Uint8Array = new Uint8Array(0);
-  let done = false;
-  let closed = false;
-  return {
-    async read(buf: Uint8Array): Promise<number | null> {
-      while (pending.length === 0) {
-        if (done) return null;
-        const r = await it.next();
-        if (r.done) {
-          done = true;
-          return null;
-        }
-        pending = r.value;
-      }
-      const n = Math.min(buf.length, pending.length);
-      buf.set(n === pending.length ? pending : pending.subarray(0, n));
-      pending = pending.subarray(n);
-      return n;
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      done = true;
-      it.return?.(undefined)?.catch(() => {});
-      onClose?.();
-    },
-  };
-}
-
 /** `src` with `prefix` (bytes already taken from it) delivered first. */
 export function prefixedSource(prefix: Uint8Array, src: ByteSource): ByteSource {
   let head = prefix;

@@ -6,7 +6,7 @@
  */
 import { StreamError } from "../protocol/errors.ts";
 import type { ByteSource } from "../wire/source.ts";
-import { iterSource } from "./bytes.ts";
+import { iterSource } from "../wire/source.ts";
 
 /** The compressions a libvirt save image uses. */
 export type Compression = "gzip" | "bzip2" | "xz" | "lzop" | "zstd";

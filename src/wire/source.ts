@@ -31,16 +31,19 @@ export interface ByteSource {
   close(): void;
 }
 
-/** A source over a Web ReadableStream (stdin, a socket, a decompression stream). */
-export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
-  const reader = stream.getReader();
+/** A source over an async iterator of chunks; `close` runs `onClose` once. */
+export function iterSource(
+  it: AsyncIterator<Uint8Array>,
+  onClose?: () => void,
+): ByteSource {
   let pending: Uint8Array = new Uint8Array(0);
   let done = false;
+  let closed = false;
   return {
     async read(buf: Uint8Array): Promise<number | null> {
       while (pending.length === 0) {
         if (done) return null;
-        const r = await reader.read();
+        const r = await it.next();
         if (r.done) {
           done = true;
           return null;
@@ -53,9 +56,20 @@ export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
       return n;
     },
     close() {
-      reader.cancel().catch(() => {});
+      if (closed) return;
+      closed = true;
+      done = true;
+      it.return?.(undefined)?.catch(() => {});
+      onClose?.();
     },
   };
+}
+
+/** A source over a Web ReadableStream (stdin, a socket, a decompression stream). */
+export function streamSource(stream: ReadableStream<Uint8Array>): ByteSource {
+  const reader = stream.getReader();
+  const chunks = { next: () => reader.read() } as AsyncIterator<Uint8Array>;
+  return iterSource(chunks, () => void reader.cancel().catch(() => {}));
 }
 
 /**
