@@ -68,6 +68,7 @@ options:
   --snapshot NAME|ID      qcow2 images: the internal snapshot whose VM state is replayed
   --json                  the report as JSON
   --quiet                 no report and no progress: only an error line and the exit code
+  --no-progress           no progress line on a terminal
   -h, --help              this help
 
 examples:

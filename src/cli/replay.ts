@@ -3,6 +3,7 @@
  * @module
  */
 import { parseArgs } from "./parse_args.ts";
+import { ProgressLine } from "../report/progress.ts";
 import { runReplay } from "../commands/replay.ts";
 import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
@@ -45,10 +46,30 @@ function checkConflicts(
   }
 }
 
-function progress(show: boolean) {
-  if (!show) return undefined;
-  return (off: number) =>
-    Deno.stderr.writeSync(new TextEncoder().encode(`\rreplayed ${(off / 1048576).toFixed(0)} MiB`));
+/** The progress line on a terminal's stderr: stream offset reached of the input's size. */
+function progress(cmd: string): ProgressLine | undefined {
+  if (!Deno.stderr.isTerminal()) return undefined;
+  const enc = new TextEncoder();
+  return new ProgressLine((text) => void Deno.stderr.writeSync(enc.encode(text)), {
+    label: cmd,
+    width: terminalColumns(),
+  });
+}
+
+function terminalColumns(): number | undefined {
+  try {
+    return Deno.consoleSize().columns || undefined;
+  } catch {
+    return undefined; // stdout is not a terminal: the line is drawn uncut
+  }
+}
+
+function fileSize(path: string): number | undefined {
+  try {
+    return Deno.statSync(path).size;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `replay` / `verify` entry point. */
@@ -69,6 +90,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
       "strict-zero-fill": { type: "boolean", default: false },
       channel: { type: "string", multiple: true },
       "page-size": { type: "string" },
+      "no-progress": { type: "boolean", default: false },
       snapshot: { type: "string" },
     },
   });
@@ -87,12 +109,14 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
   const ram = pairs(values.ram, "--ram");
   const disks = pairs(values.disk, "--disk");
   checkConflicts(values, ram, disks, sizes);
-  const showProgress = !values.quiet && Deno.stderr.isTerminal();
+  const input = userPath(positionals[0]);
+  const line = values.quiet || values["no-progress"] ? undefined : progress(cmd);
+  const size = line ? fileSize(input) : undefined;
   const interrupt = new Interrupts();
   try {
     const res = settled(
       await runReplay({
-        input: userPath(positionals[0]),
+        input,
         out: values.out ? userPath(values.out) : undefined,
         ram,
         disks,
@@ -106,12 +130,13 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
         strictZeroFill: values["strict-zero-fill"],
         pageSize: parsePageSize(values["page-size"]),
         channels: (values.channel ?? []).map(userPath),
-        onProgress: progress(showProgress),
+        onProgress: line &&
+          ((off: number) => line.update(off, size !== undefined && off <= size ? size : undefined)),
         interrupt,
       }, textOut(Deno.stdout)),
       interrupt,
     );
-    if (showProgress) Deno.stderr.writeSync(new TextEncoder().encode("\r\x1b[K"));
+    line?.clear();
     if (res.error) console.error(`migscope: ${res.error}`);
     return res.code;
   } finally {
