@@ -195,6 +195,17 @@ async function atStreamEnd(st: ParseState, depth: number): Promise<boolean> {
   st.fail("truncated: the stream ends before QEMU_VM_EOF");
 }
 
+/** `--hugepage-block` names a block no MEM_SIZE announced: the option would do nothing. */
+function checkHugePageBlocks(st: ParseState) {
+  const unknown = (st.opts.hugePageBlocks ?? []).filter((n) => !st.blockIndex.has(n));
+  if (unknown.length === 0) return;
+  const have = st.blocks.map((b) => b.name).join(", ") || "none";
+  st.record = "QEMU_VM_EOF";
+  st.fail(
+    `--hugepage-block ${unknown.join(", ")}: the stream has no such RAM block (it has: ${have})`,
+  );
+}
+
 /** The main loop over top-level (and PACKAGED) records. */
 async function* records(st: ParseState): AsyncGenerator<StreamItem> {
   const r = st.r;
@@ -215,7 +226,10 @@ async function* records(st: ParseState): AsyncGenerator<StreamItem> {
     if (type === VM.EOF) {
       r.advance(1);
       yield { kind: "eof", offset, length: 1, depth };
-      if (depth === 0) return yield* readTrailer(st);
+      if (depth === 0) {
+        checkHugePageBlocks(st);
+        return yield* readTrailer(st);
+      }
       yield* endPackage(st, depth);
     } else if (type === VM.SECTION_FULL && depth > 0 && !st.vmdesc) {
       yield* undelimitedPackage(st, depth);
