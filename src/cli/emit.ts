@@ -3,6 +3,7 @@
  * @module
  */
 import { parseArgs } from "./parse_args.ts";
+import { ProgressLine } from "../report/progress.ts";
 import { type EmitCommandOptions, runEmit } from "../commands/emit.ts";
 import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
@@ -52,12 +53,21 @@ function cacheSize(s: string): number {
   return n;
 }
 
+/** The progress line on a terminal's stderr: RAM bytes read of the passes' total. */
+function progressLine(): ProgressLine {
+  const enc = new TextEncoder();
+  return new ProgressLine((text) => void Deno.stderr.writeSync(enc.encode(text)), {
+    label: "emit",
+  });
+}
+
 /** `emit` entry point. */
 export async function emitMain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: false,
     options: {
+      "no-progress": { type: "boolean", default: false },
       ram: { type: "string", multiple: true },
       round: { type: "string", multiple: true },
       disk: { type: "string", multiple: true },
@@ -99,10 +109,13 @@ export async function emitMain(args: string[]): Promise<number> {
     stats: values.stats,
     mappedRam: values["mapped-ram"],
   };
+  const line = values["no-progress"] || !Deno.stderr.isTerminal() ? undefined : progressLine();
+  if (line) opts.onProgress = (done, total) => line.update(done, total);
   const interrupt = new Interrupts();
   try {
     const report = textOut(output === "-" ? Deno.stderr : Deno.stdout);
     const res = settled(await runEmit({ ...opts, interrupt }, report), interrupt);
+    line?.clear();
     if (res.error) console.error(`migscope: ${res.error}`);
     return res.code;
   } finally {

@@ -103,6 +103,7 @@ options:
   --no-footers            no section footers (pc-2.3-era streams)
   --mapped-ram            write a mapped-ram file (QEMU 9.0+ file: migration)
   --stats                 query-migrate-style counters (stdout, or stderr with -o -)
+  --no-progress           no progress line on a terminal
   -o, --output FILE       the stream ('-': stdout, not a terminal)
   -h, --help              this help
 

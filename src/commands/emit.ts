@@ -35,6 +35,8 @@ export interface EmitCommandOptions {
   mappedRam?: boolean;
   /** Ctrl-C / SIGTERM: the emission stops and `OUTPUT.partial` is removed. */
   interrupt?: Interruptible;
+  /** Progress of the RAM passes: bytes read, of the total. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** query-migrate-shaped statistics of an emission. */
@@ -154,6 +156,7 @@ async function emitTo(
     zeroBlocks: opts.zeroBlocks,
     template,
     signal,
+    onProgress: opts.onProgress,
   });
   return statsJson(stats, opts.xbzrleCacheSize);
 }

@@ -114,6 +114,7 @@ export async function emitStream(
     stats,
     cacheSize: opts.xbzrleCacheSize,
     pace,
+    progress: progressOf(order, opts.onProgress),
   });
   if (disks.length) {
     F.writeSectionShort(w, "END", blockId);
@@ -179,6 +180,7 @@ async function emitRamPasses(
     stats: EmitStats;
     cacheSize?: number;
     pace: Pace;
+    progress?: (bytes: number) => void;
   },
 ) {
   const { tpl, pageSize, ramId, foot, stats } = o;
@@ -201,6 +203,7 @@ async function emitRamPasses(
     stats,
     enc: new Uint8Array(pageSize),
     pace: o.pace,
+    progress: o.progress,
   };
 
   // Bulk pass: every page.
@@ -235,6 +238,21 @@ interface PassState {
   stats: EmitStats;
   enc: Uint8Array;
   pace: Pace;
+  progress?: (bytes: number) => void;
+}
+
+/** Counts RAM bytes read across the passes for `onProgress` (of every image of every block). */
+function progressOf(
+  order: EmitRamBlock[],
+  onProgress: EmitOptions["onProgress"],
+): ((bytes: number) => void) | undefined {
+  if (!onProgress) return undefined;
+  const total = order.reduce(
+    (a, b) => a + b.image.size * (1 + (b.rounds ?? []).filter(Boolean).length),
+    0,
+  );
+  let done = 0;
+  return (bytes) => onProgress(done += bytes, total);
 }
 
 /** Image of `b` as of round `k` (-1: the initial image). */
@@ -269,6 +287,7 @@ async function emitPass(
       const len = Math.min(cur.length, img.size - off);
       readPadded(img, cur.subarray(0, len), off);
       if (before) readPadded(before, prev.subarray(0, len), off);
+      st.progress?.(len);
       for (let p = 0; p < len; p += ps) {
         const page = cur.subarray(p, p + ps);
         if (before && equalBytes(page, prev.subarray(p, p + ps))) continue;

@@ -37,6 +37,8 @@ export interface EmitOptions {
   pageSize?: number;
   /** Stops the emission with the signal's reason once aborted (checked per 256 pages / chunk). */
   signal?: AbortSignal;
+  /** Called per 256 pages with the RAM bytes read so far and the total the passes will read. */
+  onProgress?: (done: number, total: number) => void;
 }
 
 /** Counters as QEMU's query-migrate reports them for the same migration. */

@@ -1,0 +1,69 @@
+/**
+ * emit draws inspect's progress line (bytes of RAM read of the passes' total, rate, ETA) on a
+ * terminal's stderr, and clears it; `--no-progress` and a stderr that is not a terminal get none.
+ * The terminal is script(1)'s pseudo-terminal.
+ */
+import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+const haveScript = (() => {
+  try {
+    return Deno.statSync("/usr/bin/script").isFile;
+  } catch {
+    return false;
+  }
+})();
+
+async function onTerminal(args: string[]): Promise<string> {
+  const cmd = [Deno.execPath(), "run", "-A", MAIN, ...args].map((a) => `'${a}'`).join(" ");
+  const out = await new Deno.Command("script", {
+    args: ["-qec", cmd, "/dev/null"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test({
+  name: "emit: a progress line on a terminal, cleared at the end; none with --no-progress",
+  ignore: !haveScript,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const img = `${dir}/ram.img`;
+      const f = await Deno.open(img, { write: true, create: true });
+      await f.truncate(1 << 30);
+      f.close();
+      const tty = await onTerminal(["emit", "--ram", `pc.ram=${img}`, "-o", `${dir}/a.mig`]);
+      const lines = tty.split("\r").filter((l) => l.startsWith("emit: "));
+      assert.ok(lines.length >= 1, JSON.stringify(tty));
+      for (const l of lines) {
+        assert.match(
+          l,
+          /^emit: [\d.]+ [KMG]?i?B of 1\.0 GiB \(\d+%\), [\d.]+ [KMG]?i?B\/s(, ETA \d+:\d\d)?\x1b\[K$/,
+        );
+      }
+      assert.ok(tty.endsWith("\r\x1b[K"), "the last thing written clears the line");
+      const off = await onTerminal([
+        "emit",
+        "--no-progress",
+        "--ram",
+        `pc.ram=${img}`,
+        "-o",
+        `${dir}/b.mig`,
+      ]);
+      assert.equal(off, "");
+      const piped = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "emit", "--ram", `pc.ram=${img}`, "-o", `${dir}/c.mig`],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(piped.code, 0);
+      assert.equal(new TextDecoder().decode(piped.stderr), "");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
