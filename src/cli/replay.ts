@@ -112,6 +112,7 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
   const input = userPath(positionals[0]);
   const line = values.quiet || values["no-progress"] ? undefined : progress(cmd);
   const size = line ? fileSize(input) : undefined;
+  let compare: ProgressLine | undefined;
   const interrupt = new Interrupts();
   try {
     const res = settled(
@@ -132,11 +133,20 @@ export async function replayMain(cmd: "replay" | "verify", args: string[]): Prom
         channels: (values.channel ?? []).map(userPath),
         onProgress: line &&
           ((off: number) => line.update(off, size !== undefined && off <= size ? size : undefined)),
+        beforeReport: () => {
+          line?.clear();
+          compare?.clear();
+        },
+        onCompareProgress: line && ((done: number, total: number) => {
+          line.clear();
+          (compare ??= progress(`${cmd}: compare`))?.update(done, total);
+        }),
         interrupt,
       }, textOut(Deno.stdout)),
       interrupt,
     );
     line?.clear();
+    compare?.clear();
     if (res.error) console.error(`migscope: ${res.error}`);
     return res.code;
   } finally {

@@ -43,6 +43,10 @@ export interface ReplayCommandOptions {
   /** No report: the exit code says it all. */
   quiet?: boolean;
   onProgress?: (offset: number) => void;
+  /** Called once the work is done, before the report is written (progress lines are cleared). */
+  beforeReport?: () => void;
+  /** Progress of verify's compare step: bytes compared, of the total. */
+  onCompareProgress?: (done: number, total: number) => void;
   /** Ctrl-C / SIGTERM: the replay stops, partial outputs go, in-place images are restored. */
   interrupt?: Interruptible;
   /** qcow2 images: the snapshot (id or name) whose VM state is replayed. */
@@ -193,7 +197,7 @@ async function report(
   let compares: CompareResult[] = [];
   let verifyError: string | undefined;
   try {
-    if (verifying) compares = verifyImages(result, opts.expect!);
+    if (verifying) compares = verifyImages(result, opts.expect!, opts.onCompareProgress);
   } catch (e) {
     verifyError = (e as Error).message;
   }
@@ -203,6 +207,7 @@ async function report(
   }
   const differ = compares.some((c) => c.different > 0);
   const allEqual = verifying ? !differ : undefined;
+  opts.beforeReport?.();
   if (!opts.quiet) {
     await out.write(
       opts.json ? replayJson(result, compares, allEqual) : replayText(result, compares, allEqual),

@@ -54,6 +54,7 @@ export function compareImages(
   pageSize: number,
   writers?: WriterMap,
   maxDiffs = 20,
+  progress?: (bytes: number) => void,
 ): CompareResult {
   if (!validPageSize(pageSize)) {
     throw new Error(`cannot compare in pages of ${pageSize} bytes (not a power of two from 512)`);
@@ -89,7 +90,7 @@ export function compareImages(
     const common = fa.size === fe.size
       ? fa.size
       : Math.floor(Math.min(fa.size, fe.size) / pageSize) * pageSize;
-    comparePages(fa, fe, common, pageSize, res, differ);
+    comparePages(fa, fe, common, pageSize, res, differ, progress);
     for (
       let addr = Math.ceil(common / pageSize) * pageSize;
       addr < fa.size || addr < fe.size;
@@ -116,6 +117,7 @@ function comparePages(
   pageSize: number,
   res: CompareResult,
   differ: (addr: number) => void,
+  progress?: (bytes: number) => void,
 ): void {
   const chunk = Math.max(pageSize, Math.min(256 * pageSize, 1 << 20));
   const a = new Uint8Array(chunk);
@@ -124,6 +126,7 @@ function comparePages(
     const n = Math.min(chunk, size - pos);
     readPadded(fa, a.subarray(0, n), pos);
     readPadded(fe, e.subarray(0, n), pos);
+    progress?.(n);
     for (let p = 0; p < n; p += pageSize) {
       const end = Math.min(p + pageSize, n);
       if (equalBytes(a.subarray(p, end), e.subarray(p, end))) res.equal++;
@@ -162,8 +165,13 @@ function comparePages(
 export function verifyImages(
   result: ReplayResult,
   expect: Map<string, string>,
+  onProgress?: (done: number, total: number) => void,
 ): CompareResult[] {
   const out: CompareResult[] = [];
+  const targets = [...result.ram, ...result.disks].filter((s) => expect.has(s.name));
+  const total = targets.reduce((a, s) => a + s.size, 0);
+  let done = 0;
+  const progress = onProgress && ((n: number) => onProgress(done += n, total));
   for (const [name, file] of expect) {
     const s = result.ram.find((x) => x.name === name) ?? result.disks.find((x) => x.name === name);
     if (!s) {
@@ -174,7 +182,7 @@ export function verifyImages(
     }
     const writers = result.writers.get(name) ?? result.writers.get(`disk:${name}`);
     try {
-      out.push(compareImages(name, s.path, file, result.pageSize, writers));
+      out.push(compareImages(name, s.path, file, result.pageSize, writers, 20, progress));
     } catch (e) {
       throw new Error(`--expect ${name}=${file}: ${(e as Error).message}`);
     }

@@ -96,6 +96,8 @@ export class ProgressLine {
   readonly #now: () => number;
   readonly #start: number;
   #drawn = false;
+  /** When the line was last drawn: at most 10 redraws a second. */
+  #lastDraw = -Infinity;
 
   constructor(write: (text: string) => void, opts: ProgressLineOptions) {
     this.#write = write;
@@ -106,8 +108,10 @@ export class ProgressLine {
 
   /** Redraws the line with `done` bytes of `total` (when known). */
   update(done: number, total?: number): void {
-    const elapsedMs = this.#now() - this.#start;
-    if (elapsedMs < (this.#opts.delayMs ?? 300)) return;
+    const now = this.#now();
+    const elapsedMs = now - this.#start;
+    if (elapsedMs < (this.#opts.delayMs ?? 300) || now - this.#lastDraw < 100) return;
+    this.#lastDraw = now;
     let text = progressText(this.#opts.label, { done, total, elapsedMs });
     const w = this.#opts.width;
     if (w && text.length > w - 1) text = text.slice(0, Math.max(0, w - 1));

@@ -68,3 +68,32 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "verify: a progress line for the compare step on a terminal, cleared before the report",
+  ignore: !haveScript,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const img = `${dir}/ram.img`;
+      const f = await Deno.open(img, { write: true, create: true });
+      await f.truncate(1 << 30);
+      f.close();
+      const made = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "emit", "--ram", `pc.ram=${img}`, "-o", `${dir}/a.mig`],
+      }).output();
+      assert.equal(made.code, 0);
+      const tty = await onTerminal(["verify", `${dir}/a.mig`, "--expect", `pc.ram=${img}`]);
+      const lines = tty.split("\r").filter((l) => l.startsWith("verify: compare: "));
+      assert.ok(lines.length >= 1, JSON.stringify(tty.slice(0, 300)));
+      for (const l of lines) {
+        assert.ok(l.endsWith("\x1b[K"), JSON.stringify(l));
+        assert.match(l.slice(0, -3), /^verify: compare: [\d.]+ [KMG]?i?B of 1\.0 GiB \(\d+%\)/);
+      }
+      const report = tty.slice(tty.lastIndexOf("\r\x1b[K") + 4);
+      assert.match(report, /^Replayed .*Verify: all images equal/s);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
