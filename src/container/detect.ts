@@ -57,20 +57,3 @@ export function detectKind(head: Uint8Array): ContainerKind {
   if (m === MULTIFD_MAGIC) return "multifd-channel";
   return "other";
 }
-
-/** Reads the first bytes of `path` and tells its kind. */
-export async function sniffFile(path: string): Promise<ContainerKind> {
-  const f = await Deno.open(path, { read: true });
-  try {
-    const head = new Uint8Array(SNIFF_BYTES);
-    let got = 0;
-    while (got < head.length) {
-      const n = await f.read(head.subarray(got));
-      if (n === null) break;
-      got += n;
-    }
-    return detectKind(head.subarray(0, got));
-  } finally {
-    f.close();
-  }
-}

@@ -5,6 +5,7 @@
  * reporting an empty stream.
  * @module
  */
+import { detectKind } from "../container/detect.ts";
 
 /** How many leading bytes {@link sniff} looks at (fewer when the input is shorter). */
 export const SNIFF_BYTES = 512;
@@ -129,10 +130,17 @@ function hexBytes(b: Uint8Array, n: number): string {
 export function sniff(head: Uint8Array): Sniffed {
   const b = head;
   if (b.length === 0) return { kind: "empty", what: "the input is empty" };
-  if (startsWith(b, [0x51, 0x45, 0x56, 0x4d])) return { kind: "migration", what: "" };
-  if (startsWith(b, [0x11, 0x22, 0x33, 0x44])) return { kind: "multifd", what: "" };
-  if (b.length >= 16 && ascii(b, 0, 12) === "LibvirtQemud") return libvirtSave(b);
-  if (startsWith(b, [0x51, 0x46, 0x49, 0xfb])) return qcow2(b);
+  // The magics migscope opens itself are told by the container layer's one table.
+  switch (detectKind(b)) {
+    case "qemu-stream":
+      return { kind: "migration", what: "" };
+    case "multifd-channel":
+      return { kind: "multifd", what: "" };
+    case "libvirt-save":
+      return libvirtSave(b);
+    case "qcow2":
+      return qcow2(b);
+  }
   if (startsWith(b, [0x7f, 0x45, 0x4c, 0x46])) return elf(b);
   for (const [magic, name, cmd] of COMPRESSED) {
     if (startsWith(b, magic)) {
