@@ -98,7 +98,7 @@ function checkExpectNames(result: ReplayResult, expect: Map<string, string> | un
 async function replayInto(
   opts: ReplayCommandOptions,
   dir: string,
-): Promise<{ result?: ReplayResult; error?: string; unrestored?: boolean }> {
+): Promise<{ result?: ReplayResult; error?: string; cause?: unknown; unrestored?: boolean }> {
   const o = await openWithVmdesc(opts.input, opts.vmdesc, { snapshot: opts.snapshot });
   if (!o.ok) return { error: o.error };
   const ch = await openChannels(opts.channels ?? []);
@@ -132,7 +132,7 @@ async function replayInto(
     });
     return { result };
   } catch (e) {
-    return { error: errorText(e), unrestored: e instanceof RestoreError };
+    return { error: errorText(e), cause: e, unrestored: e instanceof RestoreError };
   } finally {
     unlisten();
     o.input.close();
@@ -169,13 +169,15 @@ export async function runReplay(opts: ReplayCommandOptions, out: TextOut): Promi
   const temp = opts.out ? undefined : dir;
   const unguard = temp && opts.interrupt?.guard(() => Deno.removeSync(temp, { recursive: true }));
   try {
-    const { result, error, unrestored } = await replayInto(opts, dir);
+    const { result, error, cause, unrestored } = await replayInto(opts, dir);
     const stopped = interruption(opts.interrupt);
     // Interrupted: one line, unless an in-place image could not be restored (that line says so).
     if (stopped) return unrestored ? { ...stopped, error } : stopped;
     if (!result) {
       if (opts.json && error) {
-        await out.write(stringifyJson(document("migscope-replay", {}, new Error(error)), 2) + "\n");
+        // The error object keeps the StreamError's offset, section and record.
+        const doc = document("migscope-replay", {}, cause ?? new Error(error));
+        await out.write(stringifyJson(doc, 2) + "\n");
         await out.flush();
       }
       return { code: 2, error: error ? oneLine(error) : error };
