@@ -4,6 +4,7 @@
  * page. Objects are made only where a user asks for records ({@link ramRecordAt}).
  * @module
  */
+import { RAM_FLAG } from "./constants.ts";
 import type { RamBlockInfo, RamKind, RamRecord } from "./records.ts";
 import type { StreamInfo } from "./stream_info.ts";
 
@@ -160,7 +161,7 @@ export function ramRecordAt(b: RamBatch, i: number, payloads = true): RamRecord 
     flags,
     block: batchBlock(b, i)?.name ?? "",
     addr: b.addr[i],
-    cont: (flags & 0x20) !== 0,
+    cont: (flags & RAM_FLAG.CONTINUE) !== 0,
     pass: b.pass[i],
     dataLength: b.dataLength[i],
   };

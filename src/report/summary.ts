@@ -4,6 +4,7 @@
  * (from the per-record API) are counted the same way.
  * @module
  */
+import { RAM_FLAG } from "../protocol/constants.ts";
 import { newRamBatch, RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
 import { initialStreamInfo } from "../protocol/stream_info.ts";
 import type {
@@ -149,7 +150,7 @@ export class Summarizer {
       k[code]++;
       if (code >= RAM_CODE.EOS) continue;
       bytes += b.length[i];
-      if ((b.flags[i] & 0x20) === 0) named++;
+      if ((b.flags[i] & RAM_FLAG.CONTINUE) === 0) named++;
       if (code === RAM_CODE.ZERO) {
         if (b.fill[i] !== 0) nonZeroFill++;
       } else if (code === RAM_CODE.XBZRLE) {
