@@ -3,7 +3,7 @@
  * @module
  */
 import { parseArgs } from "./parse_args.ts";
-import { ProgressLine } from "../report/progress.ts";
+import { stderrProgress } from "./terminal.ts";
 import { type EmitCommandOptions, runEmit } from "../commands/emit.ts";
 import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
@@ -51,14 +51,6 @@ function cacheSize(s: string): number {
     );
   }
   return n;
-}
-
-/** The progress line on a terminal's stderr: RAM bytes read of the passes' total. */
-function progressLine(): ProgressLine {
-  const enc = new TextEncoder();
-  return new ProgressLine((text) => void Deno.stderr.writeSync(enc.encode(text)), {
-    label: "emit",
-  });
 }
 
 /** `emit` entry point. */
@@ -109,7 +101,9 @@ export async function emitMain(args: string[]): Promise<number> {
     stats: values.stats,
     mappedRam: values["mapped-ram"],
   };
-  const line = values["no-progress"] || !Deno.stderr.isTerminal() ? undefined : progressLine();
+  const line = values["no-progress"] || !Deno.stderr.isTerminal()
+    ? undefined
+    : stderrProgress("emit");
   if (line) opts.onProgress = (done, total) => line.update(done, total);
   const interrupt = new Interrupts();
   try {

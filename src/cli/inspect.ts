@@ -12,7 +12,8 @@ import {
   type RecordKind,
 } from "../report/records_text.ts";
 import { textOut } from "../commands/io.ts";
-import { ProgressLine } from "../report/progress.ts";
+import type { ProgressLine } from "../report/progress.ts";
+import { stderrProgress, terminalWidth } from "./terminal.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parsePageSize } from "./size.ts";
 
@@ -81,17 +82,6 @@ export function recordFilter(
   };
 }
 
-/** The width of the terminal stdout is, or undefined when it is not one (full lines). */
-export function terminalWidth(): number | undefined {
-  if (!Deno.stdout.isTerminal()) return undefined;
-  try {
-    const { columns } = Deno.consoleSize();
-    return columns > 0 ? columns : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The progress line on stderr, or undefined: only when stderr is a terminal, not with --quiet
  * or --no-progress, and not when rows stream to the same terminal as stdout (--records,
@@ -107,17 +97,7 @@ export function progressLine(w: {
   if (w.quiet || w.noProgress || !w.stderrTerminal || (w.streamed && w.stdoutTerminal)) {
     return undefined;
   }
-  let width: number | undefined;
-  try {
-    width = Deno.consoleSize().columns || undefined;
-  } catch {
-    width = undefined;
-  }
-  const enc = new TextEncoder();
-  return new ProgressLine((text) => void Deno.stderr.writeSync(enc.encode(text)), {
-    label: "inspect",
-    width,
-  });
+  return stderrProgress("inspect");
 }
 
 /** `inspect` entry point. */

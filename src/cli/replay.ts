@@ -3,7 +3,8 @@
  * @module
  */
 import { parseArgs } from "./parse_args.ts";
-import { ProgressLine } from "../report/progress.ts";
+import type { ProgressLine } from "../report/progress.ts";
+import { stderrProgress } from "./terminal.ts";
 import { runReplay } from "../commands/replay.ts";
 import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
@@ -46,22 +47,9 @@ function checkConflicts(
   }
 }
 
-/** The progress line on a terminal's stderr: stream offset reached of the input's size. */
+/** The progress line on a terminal's stderr (stream offset reached of the input's size). */
 function progress(cmd: string): ProgressLine | undefined {
-  if (!Deno.stderr.isTerminal()) return undefined;
-  const enc = new TextEncoder();
-  return new ProgressLine((text) => void Deno.stderr.writeSync(enc.encode(text)), {
-    label: cmd,
-    width: terminalColumns(),
-  });
-}
-
-function terminalColumns(): number | undefined {
-  try {
-    return Deno.consoleSize().columns || undefined;
-  } catch {
-    return undefined; // stdout is not a terminal: the line is drawn uncut
-  }
+  return Deno.stderr.isTerminal() ? stderrProgress(cmd) : undefined;
 }
 
 function fileSize(path: string): number | undefined {
