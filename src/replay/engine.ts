@@ -62,7 +62,7 @@ export interface ReplayResult {
   records: number;
 }
 
-const PROGRESS_STEP = 64 << 20;
+const PROGRESS_STEP = 16 << 20;
 
 function collect(slots: Map<string, Slot>, prefix: string, writers: Map<string, WriterMap>) {
   const stats: TargetStats[] = [];
@@ -95,10 +95,13 @@ export async function replayItems(
   let nextProgress = PROGRESS_STEP;
   try {
     for await (const rec of items) {
-      await pace();
-      if (opts.onProgress && rec.kind !== "ram-batch" && rec.offset >= nextProgress) {
-        opts.onProgress(rec.offset);
-        nextProgress = rec.offset + PROGRESS_STEP;
+      const paced = pace();
+      if (paced) await paced;
+      // A batch's first record tells how far the stream is (RAM sections are mostly batches).
+      const at = rec.kind !== "ram-batch" ? rec.offset : rec.count ? rec.offset[0] : -1;
+      if (opts.onProgress && at >= nextProgress) {
+        opts.onProgress(at);
+        nextProgress = at + PROGRESS_STEP;
       }
       if (rec.kind === "ram-batch") {
         n += rec.count;

@@ -1,5 +1,5 @@
 /**
- * emit draws inspect's progress line (bytes of RAM read of the passes' total, rate, ETA) on a
+ * emit, replay and verify draw inspect's progress line (bytes done of the total, rate, ETA) on a
  * terminal's stderr, and clears it; `--no-progress` and a stderr that is not a terminal get none.
  * The terminal is script(1)'s pseudo-terminal.
  */
@@ -92,6 +92,50 @@ Deno.test({
       }
       const report = tty.slice(tty.lastIndexOf("\r\x1b[K") + 4);
       assert.match(report, /^Replayed .*Verify: all images equal/s);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "replay: a progress line on a terminal for a stream of RAM pages, cleared before the report",
+  ignore: !haveScript,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const img = `${dir}/ram.img`;
+      await Deno.writeFile(img, new Uint8Array(192 << 20).fill(0x5a));
+      const made = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "emit", "--ram", `pc.ram=${img}`, "-o", `${dir}/a.mig`],
+      }).output();
+      assert.equal(made.code, 0);
+      // Fed through a pipe with a pause, so the run outlasts the line's 300 ms delay on any machine.
+      const replay = [Deno.execPath(), "run", "-A", MAIN, "replay", "-", "--out", `${dir}/out`]
+        .map((a) => `'${a}'`).join(" ");
+      const feed = `(head -c 50000000 '${dir}/a.mig'; sleep 0.6; tail -c +50000001 '${dir}/a.mig')`;
+      const out = await new Deno.Command("script", {
+        args: [
+          "-qec",
+          `sh -c "${feed.replaceAll('"', '\\"')} | ${replay.replaceAll('"', '\\"')}"`,
+          "/dev/null",
+        ],
+        stdout: "piped",
+      }).output();
+      assert.equal(out.code, 0);
+      const tty = new TextDecoder().decode(out.stdout);
+      const lines = tty.split("\r").filter((l) => l.startsWith("replay: "));
+      assert.ok(lines.length >= 1, JSON.stringify(tty.slice(0, 300)));
+      for (const l of lines) {
+        assert.ok(l.endsWith("\x1b[K"), JSON.stringify(l));
+        assert.match(l.slice(0, -3), /^replay: [\d.]+ [KMG]?i?B, [\d.]+ [KMG]?i?B\/s$/);
+      }
+      // Drawn while the RAM pages stream by, not only at the section headers around them.
+      const mib = lines.map((l) => Number(/^replay: ([\d.]+) MiB/.exec(l)?.[1] ?? NaN));
+      assert.ok(mib.some((m) => m < 150), JSON.stringify(lines));
+      const report = tty.slice(tty.lastIndexOf("\r\x1b[K") + 4);
+      assert.match(report, /^Replayed 49152 page records/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
