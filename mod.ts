@@ -71,6 +71,15 @@ export {
 } from "./src/emit/emitter.ts";
 export { emitMappedRam, type MappedRamStats } from "./src/emit/mapped_ram.ts";
 export { loadTemplate, type Template } from "./src/emit/template.ts";
+export {
+  libvirtSaveHead,
+  type LibvirtSaveOptions,
+  type LibvirtSaveStats,
+  type LibvirtSaveWriter,
+  libvirtSaveWriter,
+  SAVE_COMPRESSIONS,
+  type SaveCompression,
+} from "./src/emit/libvirt_save.ts";
 
 // Records, per-stream facts, errors.
 export type * from "./src/protocol/records.ts";

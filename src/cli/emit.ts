@@ -9,6 +9,7 @@ import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
 import { UsageError, userPath } from "./args.ts";
 import { parseSize } from "./size.ts";
+import { SAVE_COMPRESSIONS, type SaveCompression } from "../emit/libvirt_save.ts";
 
 function pair(item: string, flag: string): [string, string] {
   const i = item.indexOf("=");
@@ -34,6 +35,14 @@ function checkConflicts(v: Record<string, unknown>) {
       "--mapped-ram writes every page into its slot: --xbzrle/--xbzrle-cache do not apply",
     ],
     [v["mapped-ram"] && v["no-footers"], "--mapped-ram streams always have section footers"],
+    ...["xml", "compress", "running"].map((o): [unknown, string] => [
+      v[o] !== undefined && v[o] !== false && !v["libvirt-save"],
+      `--${o} applies to a libvirt save image: it needs --libvirt-save`,
+    ]),
+    [
+      v["libvirt-save"] && v.xml === undefined,
+      "--libvirt-save needs --xml DOMAIN.xml (the domain XML the image carries, e.g. from virsh dumpxml)",
+    ],
   ];
   for (const [bad, message] of rules) if (bad) throw new UsageError(message);
 }
@@ -51,6 +60,13 @@ function cacheSize(s: string): number {
     );
   }
   return n;
+}
+
+/** `--compress`: one of the compressions the image is written with. */
+function compression(s: string | undefined): SaveCompression | undefined {
+  if (s === undefined) return undefined;
+  if ((SAVE_COMPRESSIONS as readonly string[]).includes(s)) return s as SaveCompression;
+  throw new UsageError(`--compress ${s}: one of ${SAVE_COMPRESSIONS.join(", ")}`);
 }
 
 /** `emit` entry point. */
@@ -72,6 +88,10 @@ export async function emitMain(args: string[]): Promise<number> {
       template: { type: "string" },
       stats: { type: "boolean", default: false },
       "mapped-ram": { type: "boolean", default: false },
+      "libvirt-save": { type: "boolean", default: false },
+      xml: { type: "string" },
+      compress: { type: "string" },
+      running: { type: "boolean", default: false },
     },
   });
   void positionals;
@@ -100,6 +120,13 @@ export async function emitMain(args: string[]): Promise<number> {
     template: values.template ? userPath(values.template) : undefined,
     stats: values.stats,
     mappedRam: values["mapped-ram"],
+    libvirtSave: values["libvirt-save"] && values.xml !== undefined
+      ? {
+        xml: userPath(values.xml),
+        compress: compression(values.compress),
+        running: values.running,
+      }
+      : undefined,
   };
   const line = values["no-progress"] || !Deno.stderr.isTerminal()
     ? undefined

@@ -102,6 +102,12 @@ options:
   --machine TYPE          machine type without a template (pc-i440fx-7.2)
   --no-footers            no section footers (pc-2.3-era streams)
   --mapped-ram            write a mapped-ram file (QEMU 9.0+ file: migration)
+  --libvirt-save          wrap the stream in a libvirt save image (virsh restore; the
+                          stream starts at a 4 KiB boundary after the XML and padding)
+  --xml DOMAIN.xml        the domain XML the image carries (needed by --libvirt-save)
+  --compress FORMAT       compress the image's stream: gzip, zstd or xz (the system's xz,
+                          Debian package xz-utils)
+  --running               mark the guest as running: virsh restore resumes it
   --stats                 query-migrate-style counters (stdout, or stderr with -o -)
   --no-progress           no progress line on a terminal
   -o, --output FILE       the stream ('-': stdout, not a terminal)
@@ -109,7 +115,9 @@ options:
 
 examples:
   migscope emit --ram pc.ram=ram.img --template capture.bin -o out.mig
-  migscope emit --ram pc.ram=r0.img --round pc.ram=r1.img --xbzrle -o out.mig --stats`;
+  migscope emit --ram pc.ram=r0.img --round pc.ram=r1.img --xbzrle -o out.mig --stats
+  migscope emit --ram pc.ram=ram.img --template capture.bin --libvirt-save \\
+    --xml guest.xml --compress zstd --running -o guest.save`;
 
 const INFO = `usage: migscope info FILE [options]
 

@@ -12,6 +12,7 @@ import {
 import { fileAccess } from "../wire/random_access.ts";
 import { loadTemplate, type Template } from "../emit/template.ts";
 import { emitMappedRam } from "../emit/mapped_ram.ts";
+import { domainXmlProblem, libvirtSaveWriter, type SaveCompression } from "../emit/libvirt_save.ts";
 import { oneLine } from "../protocol/errors.ts";
 import { stringifyJson } from "../report/json.ts";
 import { type Interruptible, interruption } from "./interrupt.ts";
@@ -33,6 +34,8 @@ export interface EmitCommandOptions {
   stats?: boolean;
   /** Write a mapped-ram file (needs a file output). */
   mappedRam?: boolean;
+  /** Wrap the stream in a libvirt save image (`virsh save` format) with this domain XML file. */
+  libvirtSave?: { xml: string; compress?: SaveCompression; running?: boolean };
   /** Ctrl-C / SIGTERM: the emission stops and `OUTPUT.partial` is removed. */
   interrupt?: Interruptible;
   /** Progress of the RAM passes: bytes read, of the total. */
@@ -78,6 +81,32 @@ function writerSink(f: { write(b: Uint8Array): Promise<number> }) {
   };
 }
 
+/** The output file while it is written, and what stops a compressor still running. */
+interface Holder {
+  out?: Deno.FsFile;
+  abort?: () => void;
+}
+
+/** The images and the template, opened, and the domain XML of `--libvirt-save`. */
+interface Inputs {
+  ram: EmitRamBlock[];
+  disks: EmitDisk[];
+  template?: Template;
+  xml?: Uint8Array;
+}
+
+/** Reads and checks `--xml FILE`; a one-line error when it cannot be the image's domain XML. */
+async function readDomainXml(path: string): Promise<Uint8Array | { error: string }> {
+  let xml: Uint8Array;
+  try {
+    xml = await Deno.readFile(path);
+  } catch (e) {
+    return { error: `--xml ${path}: ${osMessage(e)}` };
+  }
+  const problem = domainXmlProblem(xml);
+  return problem ? { error: `--xml ${path}: ${problem}` } : xml;
+}
+
 /** Every file emit reads, with the option that names it. */
 function inputsOf(opts: EmitCommandOptions): [string, string][] {
   const named = (flag: string) => ([n, p]: [string, string]): [string, string] => [
@@ -89,14 +118,17 @@ function inputsOf(opts: EmitCommandOptions): [string, string][] {
     ...opts.rounds.flat().map(named("--round")),
     ...opts.disks.map(named("--disk")),
     ...(opts.template ? [[`--template ${opts.template}`, opts.template] as [string, string]] : []),
+    ...(opts.libvirtSave
+      ? [[`--xml ${opts.libvirtSave.xml}`, opts.libvirtSave.xml] as [string, string]]
+      : []),
   ];
 }
 
-/** Opens the images and the template; a one-line error for any that cannot be used. */
+/** Opens the images, the template and the XML; a one-line error for any that cannot be used. */
 async function loadInputs(
   opts: EmitCommandOptions,
   closers: (() => void)[],
-): Promise<{ ram: EmitRamBlock[]; disks: EmitDisk[]; template?: Template } | { error: string }> {
+): Promise<Inputs | { error: string }> {
   const open = (flag: string, name: string, path: string): ImageSource => {
     try {
       const img = fileAccess(path);
@@ -106,6 +138,12 @@ async function loadInputs(
       throw new Error(`${flag} ${name}=${path}: ${osMessage(e)}`);
     }
   };
+  let xml: Uint8Array | undefined;
+  if (opts.libvirtSave) {
+    const read = await readDomainXml(opts.libvirtSave.xml);
+    if ("error" in read) return read;
+    xml = read;
+  }
   let template: Template | undefined;
   if (opts.template) {
     try {
@@ -129,7 +167,7 @@ async function loadInputs(
     }
     for (const b of ram) b.rounds!.length = opts.rounds.length;
     const disks = opts.disks.map(([n, p]) => ({ name: n, image: open("--disk", n, p) }));
-    return { ram, disks, template };
+    return { ram, disks, template, xml };
   } catch (e) {
     return { error: (e as Error).message };
   }
@@ -139,17 +177,20 @@ async function loadInputs(
 async function emitTo(
   opts: EmitCommandOptions,
   tmp: string | undefined,
-  inputs: { ram: EmitRamBlock[]; disks: EmitDisk[]; template?: Template },
-  holder: { out?: Deno.FsFile },
+  inputs: Inputs,
+  holder: Holder,
 ): Promise<Record<string, unknown>> {
-  const { ram, disks, template } = inputs;
+  const { ram, disks, template, xml } = inputs;
   const signal = opts.interrupt?.signal;
   if (opts.mappedRam) {
     const st = await emitMappedRam(ram, tmp!, { template, machine: opts.machine, signal });
     return { "mapped-ram": st };
   }
-  const sink = writerSink(holder.out ?? Deno.stdout);
-  const stats = await emitStream(ram, disks, sink, {
+  const file = writerSink(holder.out ?? Deno.stdout);
+  const lv = opts.libvirtSave;
+  const wrap = xml && lv ? await libvirtSaveWriter(file, xml, lv) : undefined;
+  holder.abort = wrap?.abort;
+  const stats = await emitStream(ram, disks, wrap?.write ?? file, {
     machine: opts.machine,
     footers: opts.footers,
     xbzrleCacheSize: opts.xbzrleCacheSize,
@@ -158,7 +199,10 @@ async function emitTo(
     signal,
     onProgress: opts.onProgress,
   });
-  return statsJson(stats, opts.xbzrleCacheSize);
+  const saved = await wrap?.finish();
+  holder.abort = undefined;
+  const json = statsJson(stats, opts.xbzrleCacheSize);
+  return saved ? { ...json, "libvirt-save": saved } : json;
 }
 
 /** The checks made before any work; the one-line error of the first that fails. */
@@ -166,6 +210,9 @@ function checkUsage(opts: EmitCommandOptions): string | undefined {
   const file = opts.output !== "-";
   if (opts.mappedRam && !file) return "--mapped-ram writes at fixed file offsets: give -o FILE";
   if (opts.mappedRam && opts.disks.length) return "--mapped-ram has no block migration (--disk)";
+  if (opts.mappedRam && opts.libvirtSave) {
+    return "--libvirt-save cannot wrap --mapped-ram: its pages sit at absolute file offsets (libvirt's sparse format is not written)";
+  }
   return file ? checkOutputFile(opts.output, inputsOf(opts)) : undefined;
 }
 
@@ -174,10 +221,11 @@ export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promis
   const bad = checkUsage(opts);
   if (bad) return { code: 2, error: oneLine(bad) };
   const tmp = opts.output === "-" ? undefined : `${opts.output}.partial`;
-  const holder: { out?: Deno.FsFile } = {};
+  const holder: Holder = {};
   const closers: (() => void)[] = [];
   let done = false;
   const removeTmp = () => {
+    holder.abort?.();
     try {
       holder.out?.close();
     } catch { /* closed already */ }
@@ -215,6 +263,7 @@ export async function runEmit(opts: EmitCommandOptions, report: TextOut): Promis
     return interruption(opts.interrupt) ??
       { code: 2, error: oneLine((e as Error).message.split("\n")[0]) };
   } finally {
+    holder.abort?.();
     try {
       if (tmp && !done) removeTmp();
     } catch { /* never created, or gone */ }

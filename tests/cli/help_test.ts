@@ -47,6 +47,7 @@ Deno.test("argument mistakes: one line, our words, did you mean, exit 2", async 
     ],
     [["replay", "--chanel", "a", "x"], /unknown option '--chanel' \(did you mean --channel\?\)/],
     [["emit", "--tempate", "x"], /unknown option '--tempate' \(did you mean --template\?\)/],
+    [["emit", "--libvirt-sav", "--xml", "x"], /'--libvirt-sav' \(did you mean --libvirt-save\?\)/],
     [["inspct", "x"], /^migscope: unknown command 'inspct' \(did you mean inspect\?\)/],
     [["replay", "x", "--out"], /^migscope: replay: --out needs a value/],
     [["emit", "stray", "--ram", "a=b"], /^migscope: emit: unexpected argument 'stray'/],
