@@ -3,10 +3,19 @@
  * @module
  */
 import type { OpenedInput } from "../parse/input.ts";
-import { parseMultifdChannel } from "../parse/multifd.ts";
+import {
+  type MultifdDeviceState,
+  type MultifdPacket,
+  parseMultifdChannel,
+} from "../parse/multifd.ts";
 import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
 import { stringifyJson } from "../report/json.ts";
-import { type ChannelSummary, channelText, packetRow } from "../report/channel_text.ts";
+import {
+  type ChannelSummary,
+  channelText,
+  deviceStateRow,
+  packetRow,
+} from "../report/channel_text.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 
 /** Rows of the packet table without --records (SYNC packets are shown past it). */
@@ -22,6 +31,25 @@ export interface ChannelOptions {
   width?: number;
 }
 
+function addPacket(s: ChannelSummary, p: MultifdPacket) {
+  if (p.sync) s.syncs++;
+  s.normalPages += p.normalPages;
+  s.zeroPages += p.zeroPages;
+  if (p.normalPages + p.zeroPages) {
+    s.compression ??= p.compression;
+    s.blocks[p.block] = (s.blocks[p.block] ?? 0) + p.normalPages + p.zeroPages;
+  }
+  s.payloadBytes += p.payloadBytes;
+  s.pageBytes += p.data.length;
+}
+
+function addDeviceState(s: ChannelSummary, p: MultifdDeviceState) {
+  let d = s.deviceState.find((x) => x.idstr === p.idstr && x.instanceId === p.instanceId);
+  if (!d) s.deviceState.push(d = { idstr: p.idstr, instanceId: p.instanceId, packets: 0, bytes: 0 });
+  d.packets++;
+  d.bytes += p.size;
+}
+
 /** Inspects an opened multifd channel capture. */
 export async function inspectChannel(
   input: OpenedInput,
@@ -34,8 +62,11 @@ export async function inspectChannel(
     syncs: 0,
     normalPages: 0,
     zeroPages: 0,
+    payloadBytes: 0,
+    pageBytes: 0,
     bytes: 0,
     blocks: {},
+    deviceState: [],
   };
   const rows: string[][] = [];
   /** Packets past the first MAX_ROWS rows that are not shown (every SYNC packet is). */
@@ -53,19 +84,16 @@ export async function inspectChannel(
         continue;
       }
       s.packets++;
-      if (p.sync) s.syncs++;
-      s.normalPages += p.normalPages;
-      s.zeroPages += p.zeroPages;
       s.bytes = p.offset + p.length;
-      if (p.normalPages + p.zeroPages) {
-        s.blocks[p.block] = (s.blocks[p.block] ?? 0) + p.normalPages + p.zeroPages;
-      }
+      if (p.kind === "device-state") addDeviceState(s, p);
+      else addPacket(s, p);
       if (format === "ndjson") {
-        const { data: _data, ...rest } = p;
+        const rest = p.kind === "packet" ? { ...p, data: undefined } : p;
         await out.write(stringifyJson(rest) + "\n");
-      } else if (format === "text" && (records || p.sync || rows.length < MAX_ROWS)) {
-        rows.push(packetRow(p));
-      } else if (format === "text") hidden++;
+      } else if (format !== "text") continue;
+      else if (records || (p.kind === "packet" && p.sync) || rows.length < MAX_ROWS) {
+        rows.push(p.kind === "packet" ? packetRow(p) : deviceStateRow(p));
+      } else hidden++;
     }
   } catch (e) {
     error = e instanceof Error ? e : new Error(String(e));

@@ -1,20 +1,29 @@
 /**
- * Multifd channels: an initial packet (`MultiFDInit_t`, 64 bytes), then page packets
- * (`MultiFDPacket_t`: 64-byte header, 256-byte RAM block name, be64 offsets for `pages_alloc`
- * pages, then the page data). Layout and checks as QEMU's receiver applies them (multifd.c).
+ * Multifd channels: an initial packet (`MultiFDInit_t`, 64 bytes), then packets that start with
+ * a common header (magic, version, flags): RAM packets (`MultiFDPacket_t`: counts, the 256-byte
+ * RAM block name, be64 page offsets for `pages_alloc` pages, then the payload — the normal pages,
+ * raw or compressed) and device-state packets (`MultiFDPacketDeviceState_t`: idstr, instance,
+ * size, then an opaque payload). Layout and checks as QEMU's receiver applies them (multifd.c).
  * @module
  */
 import { DEFAULT_PAGE_SIZE, MULTIFD_MAGIC } from "../protocol/constants.ts";
 import { printable, StreamError } from "../protocol/errors.ts";
+import {
+  MULTIFD_COMPRESSION,
+  MULTIFD_FLAG,
+  MULTIFD_INIT_SIZE,
+  MULTIFD_MAX_COMPRESSED,
+  MULTIFD_PACKET_BYTES,
+  MULTIFD_RAM_FIXED_SIZE,
+  type MultifdCompression,
+} from "../protocol/multifd.ts";
 import { BufferLimitError, type ByteReader, EndOfStreamError } from "../wire/reader.ts";
+import { readDeviceStatePacket } from "./multifd_device_state.ts";
+import { type PayloadDecoder, payloadDecoder, PayloadError } from "./multifd_payload.ts";
 import { decodeName } from "./state.ts";
 
-/** Bytes of MultiFDInit_t. */
-export const MULTIFD_INIT_SIZE = 64;
-/** The packet SYNC flag. */
-export const MULTIFD_FLAG_SYNC = 1;
-/** Packet capacity: 512 KiB of pages. */
-export const MULTIFD_PACKET_BYTES = 512 * 1024;
+export type { MultifdDeviceState } from "./multifd_device_state.ts";
+import type { MultifdDeviceState } from "./multifd_device_state.ts";
 
 /** The channel's initial packet. */
 export interface MultifdInit {
@@ -25,13 +34,16 @@ export interface MultifdInit {
   id: number;
 }
 
-/** One page packet; `data` holds `normalPages` pages (a transient view). */
+/** One RAM packet; `data` holds `normalPages` decoded pages (a transient view). */
 export interface MultifdPacket {
   kind: "packet";
   offset: number;
+  /** Bytes on the wire: header, offsets and payload. */
   length: number;
   flags: number;
   sync: boolean;
+  /** The method the flags name ("none" for SYNC-only packets without pages too). */
+  compression: MultifdCompression;
   pagesAlloc: number;
   normalPages: number;
   zeroPages: number;
@@ -39,8 +51,13 @@ export interface MultifdPacket {
   block: string;
   /** Offsets of the normal pages, then of the zero pages. */
   offsets: number[];
+  /** Bytes of the payload on the wire (compressed or not). */
+  payloadBytes: number;
   data: Uint8Array;
 }
+
+/** What a channel holds, in order. */
+export type MultifdItem = MultifdInit | MultifdPacket | MultifdDeviceState;
 
 type Fail = (offset: number, detail: string) => never;
 
@@ -63,24 +80,20 @@ async function readInit(r: ByteReader, fail: Fail): Promise<MultifdInit> {
   return { kind: "init", offset: 0, version, uuid, id };
 }
 
-/** Checks a packet header's counts; returns the packet fields. */
+const KNOWN_FLAGS = MULTIFD_FLAG.SYNC | MULTIFD_FLAG.COMPRESSION_MASK | MULTIFD_FLAG.DEVICE_STATE;
+
+/** Checks a RAM packet header's counts; returns the packet fields. */
 function packetHeader(r: ByteReader, offset: number, ps: number, fail: Fail) {
   const capacity = MULTIFD_PACKET_BYTES / ps;
-  if (r.peekBe32(0) !== MULTIFD_MAGIC) {
-    fail(offset, `packet magic 0x${r.peekBe32(0).toString(16)} is not 0x11223344`);
-  }
-  if (r.peekBe32(4) !== 1) fail(offset + 4, `packet version ${r.peekBe32(4)} is not 1`);
   const flags = r.peekBe32(8);
   const pagesAlloc = r.peekBe32(12);
   const normalPages = r.peekBe32(16);
   const nextSize = r.peekBe32(20);
   const packetNum = r.peekBe32(24) * 4294967296 + r.peekBe32(28);
   const zeroPages = r.peekBe32(32);
-  if (flags & ~1) {
-    fail(
-      offset + 8,
-      `packet flags 0x${flags.toString(16)}: compressed or device-state packets are not supported`,
-    );
+  const compression = MULTIFD_COMPRESSION[flags & MULTIFD_FLAG.COMPRESSION_MASK];
+  if (!compression) {
+    fail(offset + 8, `packet flags 0x${flags.toString(16)} name no compression method`);
   }
   if (pagesAlloc > capacity) fail(offset + 12, `pages_alloc ${pagesAlloc} exceeds ${capacity}`);
   if (pagesAlloc !== capacity && MULTIFD_PACKET_BYTES % pagesAlloc === 0) {
@@ -97,66 +110,153 @@ function packetHeader(r: ByteReader, offset: number, ps: number, fail: Fail) {
   if (zeroPages > pagesAlloc - normalPages) {
     fail(offset + 32, `zero_pages ${zeroPages} exceeds the free capacity`);
   }
-  // Without compression the receiver reads normal_pages pages and ignores next_packet_size,
-  // which QEMU 7.2 leaves stale in SYNC packets (the previous batch's size).
-  if (normalPages > 0 && nextSize !== normalPages * ps) {
-    fail(offset + 20, `next_packet_size ${nextSize} is not ${normalPages} pages`);
-  }
-  return { flags, pagesAlloc, normalPages, zeroPages, packetNum };
+  return { flags, compression, pagesAlloc, normalPages, zeroPages, packetNum, nextSize };
 }
 
-async function readPacket(r: ByteReader, ps: number, fail: Fail): Promise<MultifdPacket> {
-  const offset = r.pos;
-  const headerLen = 320 + 8 * (MULTIFD_PACKET_BYTES / ps);
-  await r.fill(headerLen);
-  const h = packetHeader(r, offset, ps, fail);
-  const dataLen = h.normalPages * ps;
-  const nameBytes = r.peekBytes(256, 64);
-  const nul = nameBytes.indexOf(0);
-  const block = decodeName(nameBytes.subarray(0, nul < 0 ? 256 : nul));
-  const offsets: number[] = [];
-  for (let i = 0; i < h.normalPages + h.zeroPages; i++) {
-    const hi = r.peekBe32(320 + i * 8);
-    if (hi >= 0x200000) fail(offset + 320 + i * 8, "page offset out of range");
-    offsets.push(hi * 4294967296 + r.peekBe32(324 + i * 8));
+/** Payload bytes on the wire: none without normal pages (the receiver reads none then). */
+function payloadSize(
+  h: ReturnType<typeof packetHeader>,
+  ps: number,
+  offset: number,
+  fail: Fail,
+): number {
+  if (h.normalPages === 0) return 0;
+  const raw = h.normalPages * ps;
+  if (h.compression === "none") {
+    // Without compression the receiver reads normal_pages pages and ignores next_packet_size,
+    // which QEMU 7.2 leaves stale in SYNC packets (the previous batch's size).
+    if (h.nextSize !== raw) fail(offset + 20, `next_packet_size ${h.nextSize} is not ${raw}`);
+    return raw;
   }
-  await r.fill(headerLen + dataLen);
-  r.advance(headerLen);
-  const data = r.bytes(dataLen);
-  return {
-    kind: "packet",
-    offset,
-    length: headerLen + dataLen,
-    flags: h.flags,
-    sync: (h.flags & MULTIFD_FLAG_SYNC) !== 0,
-    pagesAlloc: h.pagesAlloc,
-    normalPages: h.normalPages,
-    zeroPages: h.zeroPages,
-    packetNum: h.packetNum,
-    block,
-    offsets,
-    data,
-  };
+  const max = h.compression === "qpl" || h.compression === "uadk"
+    ? 4 * h.normalPages + raw
+    : MULTIFD_MAX_COMPRESSED;
+  if (h.nextSize > max) {
+    fail(offset + 20, `next_packet_size ${h.nextSize} exceeds ${max} for ${h.compression} data`);
+  }
+  return h.nextSize;
 }
 
-/** Parses one multifd channel. Throws StreamError naming the channel, offset and packet. */
+/** One channel's parse state: its page size, its compression method and decoder. */
+class ChannelState {
+  method?: MultifdCompression;
+  decoder?: PayloadDecoder;
+  readonly out: Uint8Array;
+  constructor(readonly r: ByteReader, readonly ps: number, readonly fail: Fail) {
+    this.out = new Uint8Array(MULTIFD_PACKET_BYTES);
+  }
+
+  async readPacket(): Promise<MultifdPacket> {
+    const { r, ps, fail } = this;
+    const offset = r.pos;
+    const headerLen = MULTIFD_RAM_FIXED_SIZE + 8 * (MULTIFD_PACKET_BYTES / ps);
+    await r.fill(headerLen);
+    const h = packetHeader(r, offset, ps, fail);
+    if (h.normalPages + h.zeroPages > 0) {
+      this.method ??= h.compression;
+      if (h.compression !== this.method) {
+        fail(
+          offset + 8,
+          `packet flags 0x${h.flags.toString(16)} name ${h.compression}, the channel's earlier ` +
+            `packets ${this.method}`,
+        );
+      }
+    }
+    const payloadBytes = payloadSize(h, ps, offset, fail);
+    const nameBytes = r.peekBytes(256, 64);
+    const nul = nameBytes.indexOf(0);
+    const block = decodeName(nameBytes.subarray(0, nul < 0 ? 256 : nul));
+    const offsets: number[] = [];
+    for (let i = 0; i < h.normalPages + h.zeroPages; i++) {
+      const hi = r.peekBe32(320 + i * 8);
+      if (hi >= 0x200000) fail(offset + 320 + i * 8, "page offset out of range");
+      offsets.push(hi * 4294967296 + r.peekBe32(324 + i * 8));
+    }
+    await r.fill(headerLen + payloadBytes);
+    r.advance(headerLen);
+    const payload = r.bytes(payloadBytes);
+    const data = await this.#decode(h.compression, payload, h.normalPages * ps, offset + headerLen);
+    return {
+      kind: "packet",
+      offset,
+      length: headerLen + payloadBytes,
+      flags: h.flags,
+      sync: (h.flags & MULTIFD_FLAG.SYNC) !== 0,
+      compression: h.compression,
+      pagesAlloc: h.pagesAlloc,
+      normalPages: h.normalPages,
+      zeroPages: h.zeroPages,
+      packetNum: h.packetNum,
+      block,
+      offsets,
+      payloadBytes,
+      data,
+    };
+  }
+
+  async #decode(method: MultifdCompression, payload: Uint8Array, size: number, at: number) {
+    if (method === "none" || size === 0) return payload;
+    this.decoder ??= await payloadDecoder(method, this.ps);
+    const out = this.out.subarray(0, size);
+    try {
+      await this.decoder.decode(payload, out);
+    } catch (e) {
+      if (e instanceof PayloadError) this.fail(at, `${method} payload ${e.message}`);
+      throw e;
+    }
+    return out;
+  }
+}
+
+/**
+ * Parses one multifd channel. Throws StreamError naming the channel, offset and packet.
+ *
+ * @example
+ * ```ts
+ * import { parseMultifdChannel } from "./multifd.ts";
+ * import { ByteReader } from "../wire/reader.ts";
+ * import { bytesSource } from "../wire/source.ts";
+ * const init = new Uint8Array(64);
+ * new DataView(init.buffer).setUint32(0, 0x11223344);
+ * new DataView(init.buffer).setUint32(4, 1);
+ * init[24] = 3;
+ * const items = [];
+ * for await (const p of parseMultifdChannel(new ByteReader(bytesSource(init)), "ch")) {
+ *   items.push(p);
+ * }
+ * if (items.length !== 1 || items[0].kind !== "init" || items[0].id !== 3) throw new Error();
+ * ```
+ */
 export async function* parseMultifdChannel(
   r: ByteReader,
   name: string,
   opts: { pageSize?: number } = {},
-): AsyncGenerator<MultifdInit | MultifdPacket> {
+): AsyncGenerator<MultifdItem> {
   const ps = opts.pageSize ?? DEFAULT_PAGE_SIZE;
   let where = "initial packet at 0";
   const section = `multifd channel ${printable(name)}`;
   const fail = (offset: number, detail: string): never => {
     throw new StreamError({ offset, section, record: where }, detail);
   };
+  const ch = new ChannelState(r, ps, fail);
   try {
     yield await readInit(r, fail);
     for (;;) {
       if ((await r.peekUpTo(1)) === 0) return;
       where = `packet at ${r.pos}`;
-      yield await readPacket(r, ps, fail);
+      await r.fill(12);
+      const offset = r.pos;
+      if (r.peekBe32(0) !== MULTIFD_MAGIC) {
+        fail(offset, `packet magic 0x${r.peekBe32(0).toString(16)} is not 0x11223344`);
+      }
+      if (r.peekBe32(4) !== 1) fail(offset + 4, `packet version ${r.peekBe32(4)} is not 1`);
+      const flags = r.peekBe32(8);
+      if (flags & ~KNOWN_FLAGS) {
+        fail(offset + 8, `packet flags 0x${flags.toString(16)} has unknown bits`);
+      }
+      if (flags & MULTIFD_FLAG.DEVICE_STATE) {
+        yield await readDeviceStatePacket(r, fail);
+      } else yield await ch.readPacket();
     }
   } catch (e) {
     if (e instanceof EndOfStreamError) {
@@ -170,5 +270,7 @@ export async function* parseMultifdChannel(
       throw new StreamError({ offset: e.offset, record: where }, e.message);
     }
     throw e;
+  } finally {
+    ch.decoder?.close();
   }
 }

@@ -5,7 +5,12 @@
  * Channels are parsed lazily, once the main stream has told the page size.
  * @module
  */
-import { type MultifdInit, type MultifdPacket, parseMultifdChannel } from "../parse/multifd.ts";
+import {
+  type MultifdInit,
+  type MultifdItem,
+  type MultifdPacket,
+  parseMultifdChannel,
+} from "../parse/multifd.ts";
 import { printable } from "../protocol/errors.ts";
 import { RAM_CODE } from "../protocol/ram_batch.ts";
 import type { Pace } from "../wire/pace.ts";
@@ -23,7 +28,7 @@ export interface ChannelInput {
 interface Channel {
   name: string;
   reader: ByteReader;
-  packets?: AsyncIterator<MultifdInit | MultifdPacket>;
+  packets?: AsyncIterator<MultifdItem>;
 }
 
 /** Applies channel packets at the main stream's synchronisation points. */
@@ -33,6 +38,7 @@ export class MultifdScheduler {
   readonly #pace?: Pace;
   #flushSeen = false;
   #uuid?: string;
+  #method?: string;
 
   /** `pace` is called once per packet (see wire/pace.ts: it lets a long drain be stopped). */
   constructor(channels: ChannelInput[], ram: RamApplier, pace?: Pace) {
@@ -65,7 +71,7 @@ export class MultifdScheduler {
         if (it.done) break;
         const p = it.value;
         if (p.kind === "init") this.#init(ch, p);
-        else this.#packet(ch, p);
+        else if (p.kind === "packet") this.#packet(ch, p);
         if (p.kind === "packet" && p.sync && untilSync) break;
       }
     }
@@ -83,8 +89,15 @@ export class MultifdScheduler {
 
   #packet(ch: Channel, p: MultifdPacket) {
     if (p.normalPages + p.zeroPages === 0) return;
-    const s = this.#ram.slots.get(p.block);
     const where = `multifd channel ${printable(ch.name)}`;
+    this.#method ??= p.compression;
+    if (p.compression !== this.#method) {
+      throw new ReplayError(
+        p.offset,
+        `${where}: packets compressed with ${p.compression}, another channel's with ${this.#method}`,
+      );
+    }
+    const s = this.#ram.slots.get(p.block);
     if (!s) throw new ReplayError(p.offset, `${where}: unknown RAM block '${printable(p.block)}'`);
     const ps = this.#ram.pageSize;
     for (let i = 0; i < p.offsets.length; i++) {

@@ -4,16 +4,31 @@
  */
 import { fitLine, plural, renderTable, type TableOptions } from "./table.ts";
 
+/** Device state a channel carried for one device instance. */
+export interface ChannelDeviceState {
+  idstr: string;
+  instanceId: number;
+  packets: number;
+  bytes: number;
+}
+
 /** Summary of a multifd channel. */
 export interface ChannelSummary {
   id?: number;
   uuid?: string;
+  /** The compression method of its page packets ("none"), unset when it has none. */
+  compression?: string;
   packets: number;
   syncs: number;
   normalPages: number;
   zeroPages: number;
+  /** Payload bytes of the page packets on the wire (compressed or not). */
+  payloadBytes: number;
+  /** Bytes of the normal pages once decoded. */
+  pageBytes: number;
   bytes: number;
   blocks: Record<string, number>;
+  deviceState: ChannelDeviceState[];
 }
 
 /** A page packet's fields the table shows. */
@@ -21,11 +36,23 @@ export interface PacketFields {
   offset: number;
   packetNum: number;
   sync: boolean;
+  /** "none" or the method's name. */
+  compression: string;
   block: string;
   normalPages: number;
   zeroPages: number;
+  payloadBytes: number;
   /** Page offsets within the block: the normal pages', then the zero pages'. */
   offsets: number[];
+}
+
+/** A device-state packet's fields the table shows. */
+export interface DeviceStateFields {
+  offset: number;
+  idstr: string;
+  instanceId: number;
+  size: number;
+  sha256: string;
 }
 
 /**
@@ -36,9 +63,10 @@ export interface PacketFields {
  * ```ts
  * import { packetRow } from "./channel_text.ts";
  * const row = packetRow({
- *   offset: 1408, packetNum: 1, sync: false, block: "pc.ram", normalPages: 3, zeroPages: 2,
- *   offsets: [0x0, 0x1000, 0x5000, 0x2000, 0x3000],
+ *   offset: 1408, packetNum: 1, sync: false, compression: "zlib", block: "pc.ram",
+ *   normalPages: 3, zeroPages: 2, payloadBytes: 900, offsets: [0x0, 0x1000, 0x5000, 0x2000, 0x3000],
  * });
+ * if (row[2] !== "ZLIB" || row[6] !== "900") throw new Error(row.join());
  * if (row.at(-1) !== "0x0…0x5000") throw new Error(row.join());
  * ```
  */
@@ -52,12 +80,46 @@ export function packetRow(p: PacketFields): string[] {
   return [
     String(p.offset),
     String(p.packetNum),
-    p.sync ? "SYNC" : "",
+    [p.sync ? "SYNC" : "", p.compression === "none" ? "" : p.compression.toUpperCase()]
+      .filter((x) => x).join(" "),
     p.block,
     String(p.normalPages),
     String(p.zeroPages),
+    String(p.payloadBytes),
     p.offsets.length ? `0x${lo.toString(16)}…0x${hi.toString(16)}` : "",
   ];
+}
+
+/** One row of the packet table for a device-state packet (its payload is opaque). */
+export function deviceStateRow(p: DeviceStateFields): string[] {
+  return [
+    String(p.offset),
+    "",
+    "DEVICE",
+    `${p.idstr} #${p.instanceId}`,
+    "",
+    "",
+    String(p.size),
+    `sha256 ${p.sha256.slice(0, 16)}…`,
+  ];
+}
+
+/** The totals under the table. */
+function totalsLine(s: ChannelSummary): string {
+  const blocks = Object.entries(s.blocks).map(([b, n]) => `${b} ${n}`).join(", ") || "none";
+  let line = `${plural(s.packets, "packet")} (${s.syncs} SYNC), ` +
+    `${plural(s.normalPages, "normal page")}, ${plural(s.zeroPages, "zero page")}, ` +
+    `${plural(s.bytes, "byte")}; pages per block: ${blocks}`;
+  if (s.compression && s.compression !== "none") {
+    const ratio = s.payloadBytes ? (s.pageBytes / s.payloadBytes).toFixed(2) : "-";
+    line += `; ${s.compression}: ${plural(s.payloadBytes, "byte")} of payload for ` +
+      `${s.pageBytes} bytes of pages (ratio ${ratio})`;
+  }
+  for (const d of s.deviceState) {
+    line += `; device state ${d.idstr} #${d.instanceId}: ${plural(d.packets, "packet")}, ` +
+      plural(d.bytes, "byte");
+  }
+  return line;
 }
 
 /**
@@ -71,12 +133,9 @@ export function channelText(
   opts: TableOptions = {},
   hidden = 0,
 ): string {
-  const blocks = Object.entries(s.blocks).map(([b, n]) => `${b} ${n}`).join(", ") || "none";
-  const totals = `${plural(s.packets, "packet")} (${s.syncs} SYNC), ` +
-    `${plural(s.normalPages, "normal page")}, ${plural(s.zeroPages, "zero page")}, ` +
-    `${plural(s.bytes, "byte")}; pages per block: ${blocks}`;
+  const method = s.compression ? `, compression ${s.compression}` : "";
   return (
-    `multifd channel ${name}: id ${s.id ?? "?"}, source UUID ${s.uuid ?? "?"}\n\n` +
+    `multifd channel ${name}: id ${s.id ?? "?"}, source UUID ${s.uuid ?? "?"}${method}\n\n` +
     renderTable(
       [
         { header: "OFFSET", align: "right" },
@@ -85,6 +144,7 @@ export function channelText(
         { header: "BLOCK" },
         { header: "NORMAL", align: "right" },
         { header: "ZERO", align: "right" },
+        { header: "PAYLOAD", align: "right" },
         { header: "OFFSETS" },
       ],
       rows,
@@ -93,6 +153,6 @@ export function channelText(
     (hidden
       ? `… ${plural(hidden, "more packet")} not shown (every SYNC packet is; --records shows all)\n`
       : "") +
-    `\n${fitLine(totals, opts.width, 2)}\n`
+    `\n${fitLine(totalsLine(s), opts.width, 2)}\n`
   );
 }

@@ -34,6 +34,7 @@ import {
   TINY_BODIES,
   tinyStream,
 } from "./_inputs.ts";
+import { ZLIB_CHANNEL_PACKETS, zlibChannelFile } from "./_channel_inputs.ts";
 import {
   blkFlagText,
   ramFlagText,
@@ -985,6 +986,7 @@ export const CASES: GoldenCase[] = [
   },
   channelCase("inspect_multifd_channel.txt", CHANNEL_PACKETS),
   channelCase("inspect_multifd_channel_long.txt", LONG_CHANNEL_PACKETS),
+  zlibChannelCase(),
   {
     name: "inspect_records_small_xbzrle.txt",
     title: "inspect --records: samples/small-xbzrle.mig (first 40 and last 60 lines kept)",
@@ -1310,7 +1312,8 @@ function channelCase(name: string, packets: typeof CHANNEL_PACKETS): GoldenCase 
         p.eq(
           "title line",
           lines[0],
-          `multifd channel ${TMP}/channel1.bin: id 1, source UUID ${CHANNEL_UUID}`,
+          `multifd channel ${TMP}/channel1.bin: id 1, source UUID ${CHANNEL_UUID}, ` +
+            `compression none`,
         );
         const table = block(out, lines[2]);
         const shown = packets.map((k, n) => ({ k, n })).filter(({ k, n }) => n < 200 || k.sync);
@@ -1331,6 +1334,7 @@ function channelCase(name: string, packets: typeof CHANNEL_PACKETS): GoldenCase 
               BLOCK: k.block,
               NORMAL: String(k.normal.length),
               ZERO: String(k.zero.length),
+              PAYLOAD: String(k.normal.length * 4096),
               OFFSETS: offs.length ? `${hex(Math.min(...offs))}…${hex(Math.max(...offs))}` : "",
             };
           }),
@@ -1352,6 +1356,83 @@ function channelCase(name: string, packets: typeof CHANNEL_PACKETS): GoldenCase 
           }; pages per block: ${[...perBlock].map(([b, n]) => `${b} ${n}`).join(", ")}`,
         );
       }),
+  };
+}
+
+/**
+ * A hand-built zlib channel with a device-state packet against what it was built from: the
+ * method in the title, ZLIB flags, the compressed payload sizes, the device row (idstr,
+ * instance, size, sha256), and the totals with the ratio of page bytes to payload bytes.
+ */
+function zlibChannelCase(): GoldenCase {
+  let built: Awaited<ReturnType<typeof zlibChannelFile>> | undefined;
+  return {
+    name: "inspect_multifd_zlib_channel.txt",
+    title: "inspect text: a hand-built zlib multifd channel with a device-state packet",
+    setup: async (dir) => {
+      built = await zlibChannelFile();
+      await Deno.writeFile(`${dir}/zlib1.bin`, built.bytes);
+      return ["inspect", `${dir}/zlib1.bin`];
+    },
+    code: 0,
+    check: async (out) => {
+      const ch = built ?? await zlibChannelFile();
+      const sha = async (b: Uint8Array) =>
+        [...new Uint8Array(await crypto.subtle.digest("SHA-256", b.slice()))]
+          .map((x) => x.toString(16).padStart(2, "0")).join("");
+      const rows: Record<string, string>[] = [];
+      let normal = 0, zero = 0, pay = 0, syncs = 0;
+      for (const [n, k] of ZLIB_CHANNEL_PACKETS.entries()) {
+        if ("device" in k) {
+          rows.push({
+            OFFSET: String(ch.at[n]),
+            PACKET: "",
+            FLAGS: "DEVICE",
+            BLOCK: `${k.device} #${k.instance}`,
+            NORMAL: "",
+            ZERO: "",
+            PAYLOAD: String(k.payload.length),
+            OFFSETS: `sha256 ${(await sha(k.payload)).slice(0, 16)}…`,
+          });
+          continue;
+        }
+        const offs = [...k.normal, ...k.zero];
+        normal += k.normal.length;
+        zero += k.zero.length;
+        pay += ch.payload[n];
+        syncs += Number(k.sync);
+        rows.push({
+          OFFSET: String(ch.at[n]),
+          PACKET: String(n),
+          FLAGS: [k.sync ? "SYNC" : "", offs.length ? "ZLIB" : ""].filter((x) => x).join(" "),
+          BLOCK: k.block,
+          NORMAL: String(k.normal.length),
+          ZERO: String(k.zero.length),
+          PAYLOAD: String(ch.payload[n]),
+          OFFSETS: offs.length ? `${hex(Math.min(...offs))}…${hex(Math.max(...offs))}` : "",
+        });
+      }
+      const dev = ZLIB_CHANNEL_PACKETS.find((k) => "device" in k)!;
+      return runProblems((p) => {
+        const lines = out.split("\n");
+        p.eq(
+          "title line",
+          lines[0],
+          `multifd channel ${TMP}/zlib1.bin: id 1, source UUID ${CHANNEL_UUID}, compression zlib`,
+        );
+        p.eq("packets", parseTable(block(out, lines[2])), rows);
+        p.eq(
+          "totals line",
+          lines.at(-2),
+          `${many(ZLIB_CHANNEL_PACKETS.length, "packet")} (${syncs} SYNC), ` +
+            `${many(normal, "normal page")}, ${many(zero, "zero page")}, ` +
+            `${many(ch.bytes.length, "byte")}; pages per block: pc.ram ${normal + zero}; ` +
+            `zlib: ${many(pay, "byte")} of payload for ${normal * 4096} bytes of pages ` +
+            `(ratio ${(normal * 4096 / pay).toFixed(2)}); device state ` +
+            `${"device" in dev ? `${dev.device} #${dev.instance}: 1 packet, 100 bytes` : ""}`,
+        );
+      });
+    },
   };
 }
 
