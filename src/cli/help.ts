@@ -61,7 +61,8 @@ options:
   --disk-size NAME=SIZE   size of a disk without a base image (default: end of its last chunk)
   --in-place              write into the --ram/--disk images themselves
   --expect NAME=FILE      compare the result with this image (as verify does)
-  --channel FILE          a multifd channel capture replayed with the main stream (repeatable)
+  --channel FILE          a multifd or postcopy-preempt channel capture, replayed with the
+                          main stream (repeatable; preempt pages apply after it)
   --strict-zero-fill      reject ZERO records with a non-zero fill byte (QEMU >= 8.2)
   --vmdesc FILE           vmdesc JSON (or another capture) for streams without a trailer
   --page-size SIZE        target page size of a stream that does not say it

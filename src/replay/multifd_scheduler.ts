@@ -12,7 +12,9 @@ import {
   parseMultifdChannel,
 } from "../parse/multifd.ts";
 import { printable } from "../protocol/errors.ts";
+import { FILE_MAGIC, MULTIFD_MAGIC } from "../protocol/constants.ts";
 import { RAM_CODE } from "../protocol/ram_batch.ts";
+import { applyPreempt } from "./preempt_applier.ts";
 import type { Pace } from "../wire/pace.ts";
 import type { ByteReader } from "../wire/reader.ts";
 import { ReplayError } from "./errors.ts";
@@ -28,7 +30,22 @@ export interface ChannelInput {
 interface Channel {
   name: string;
   reader: ByteReader;
+  /** Told by the first bytes: multifd magic, else postcopy-preempt (no magic). */
+  kind?: "multifd" | "preempt";
   packets?: AsyncIterator<MultifdItem>;
+}
+
+/** A channel's kind from its first four bytes; a main stream given as a channel is an error. */
+async function channelKind(ch: Channel): Promise<"multifd" | "preempt"> {
+  const n = await ch.reader.peekUpTo(4);
+  const magic = n >= 4 ? ch.reader.peekBe32(0) : -1;
+  if (magic === FILE_MAGIC) {
+    throw new ReplayError(
+      0,
+      `channel ${printable(ch.name)} is a main stream (QEVM), not a channel`,
+    );
+  }
+  return magic === MULTIFD_MAGIC ? "multifd" : "preempt";
 }
 
 /** Applies channel packets at the main stream's synchronisation points. */
@@ -55,13 +72,21 @@ export class MultifdScheduler {
     await this.#drain(true);
   }
 
-  /** The main stream ended: applies what remains. */
+  /**
+   * The main stream ended: applies what remains of the multifd channels, then the
+   * postcopy-preempt channels' pages (see {@link applyPreempt} for why then).
+   */
   async finish(): Promise<void> {
     await this.#drain(false);
+    for (const ch of this.#channels) {
+      if (ch.kind === "preempt") await applyPreempt(ch, this.#ram, this.#pace);
+    }
   }
 
   async #drain(untilSync: boolean) {
     for (const ch of this.#channels) {
+      ch.kind ??= await channelKind(ch);
+      if (ch.kind === "preempt") continue;
       ch.packets ??= parseMultifdChannel(ch.reader, ch.name, {
         pageSize: this.#ram.pageSize || undefined,
       });

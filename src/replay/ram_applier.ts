@@ -34,6 +34,9 @@ export class RamApplier {
   readonly #opts: RamApplierOptions;
   #page = new Uint8Array(0);
 
+  /** Every block MEM_SIZE named, in order (a postcopy-preempt channel refers to them). */
+  readonly blocks: RamBlockInfo[] = [];
+
   constructor(targets: ReplayTargets, findings: Findings, opts: RamApplierOptions) {
     this.#targets = targets;
     this.#findings = findings;
@@ -51,6 +54,7 @@ export class RamApplier {
     const opened = [];
     for (const b of blocks) {
       if (this.slots.has(b.name)) continue;
+      this.blocks.push(b);
       const target = openTarget(offset, () => this.#targets.openRam(b));
       const slot = new Slot(target, b.name, pageSize, !!this.#opts.trackWriters);
       this.slots.set(b.name, slot);
