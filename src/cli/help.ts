@@ -33,6 +33,9 @@ options:
   --page-size SIZE        target page size of a stream that does not say it (no
                           target-page-bits and no trailer), e.g. 1K for ARM versatilepb
   --snapshot NAME|ID      qcow2 images: the internal snapshot whose VM state is read
+  --channel FILE          another connection of the migration (multifd channel or
+                          postcopy-preempt), read after INPUT with its page size and RAM
+                          blocks: which is which, packets, pages, compression (repeatable)
   --block NAME            with --records: only records of this RAM block or disk (repeatable)
   --pass N                with --records: only records of this dirty pass (repeatable)
   --kind KIND             with --records: only this kind: zero, page, xbzrle, compressed,

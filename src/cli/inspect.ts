@@ -115,6 +115,7 @@ export async function inspectMain(args: string[]): Promise<number> {
       "hugepage-block": { type: "string", multiple: true },
       "page-size": { type: "string" },
       snapshot: { type: "string" },
+      channel: { type: "string", multiple: true },
       block: { type: "string", multiple: true },
       pass: { type: "string", multiple: true },
       kind: { type: "string", multiple: true },
@@ -135,6 +136,9 @@ export async function inspectMain(args: string[]): Promise<number> {
     quiet: values.quiet!,
   });
   if (conflict) throw new UsageError(conflict);
+  if (values.channel?.length && values["device-state"]) {
+    throw new UsageError("--device-state shows the main stream's devices only: drop --channel");
+  }
   const filter = recordFilter(values);
   if (!values.records && !filterEmpty(filter)) {
     throw new UsageError(
@@ -153,6 +157,7 @@ export async function inspectMain(args: string[]): Promise<number> {
     hugePageBlocks: values["hugepage-block"],
     pageSize: parsePageSize(values["page-size"]),
     snapshot: values.snapshot,
+    channels: values.channel?.map(userPath),
     onListen: (port) => console.error(`migscope: listening on port ${port}`),
     width: terminalWidth(),
     quiet: values.quiet!,

@@ -13,6 +13,8 @@ import { recordToJson, stringifyJson } from "../report/json.ts";
 import { sniff, SNIFF_BYTES, type Sniffed } from "../parse/sniff.ts";
 import type { OpenedInput } from "../parse/input.ts";
 import { inspectChannel } from "./inspect_channel.ts";
+import { type ChannelsResult, inspectChannels } from "./inspect_channels.ts";
+import { channelsText } from "../report/channel_text.ts";
 import { filterProblem, RecordsWriter } from "./inspect_records.ts";
 import { type CommandResult, nullOut, type TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
@@ -44,6 +46,8 @@ export interface InspectOptions {
   progress?: ProgressSink;
   /** qcow2 images: the snapshot (id or name) whose VM state is inspected. */
   snapshot?: string;
+  /** The migration's other connections (multifd, postcopy-preempt), read after the main stream. */
+  channels?: string[];
 }
 
 /** Where progress goes (src/report/progress.ts ProgressLine, on a terminal's stderr). */
@@ -138,15 +142,21 @@ async function writeResult(
   res: InspectResult,
   devices: DeviceState[],
   records?: RecordsWriter,
+  ch?: ChannelsResult,
 ): Promise<void> {
-  const { summary, timeline, error } = res;
+  const { summary, timeline } = res;
+  const error = res.error ?? ch?.error;
+  const channels = ch ? { channels: ch.channels } : {};
   if (opts.deviceState) {
     await out.write(stringifyJson(document("migscope-device-state", { devices }, error), 2) + "\n");
   } else if (opts.format === "json") {
-    const doc = document("migscope-inspect", { summary, timeline }, error);
+    const doc = document("migscope-inspect", { summary, timeline, ...channels }, error);
     await out.write(stringifyJson(doc, 2) + "\n");
   } else if (opts.format === "ndjson") {
     await out.write(stringifyJson({ kind: "summary", ...summary }) + "\n");
+    for (const c of ch?.channels ?? []) {
+      await out.write(stringifyJson({ kind: "channel", channel: c }) + "\n");
+    }
     if (error) await out.write(stringifyJson(ndjsonError(error)) + "\n");
   } else {
     const footer = records?.footer();
@@ -155,6 +165,10 @@ async function writeResult(
     const width = opts.width;
     await out.write("Timeline\n" + timelineTable(timeline, { width }) + "\n");
     await out.write(summaryText(summary, { width }));
+    if (ch) {
+      const main = { page: summary.ram.page, zero: summary.ram.zero };
+      await out.write("\n" + channelsText(ch.channels, main, { width }));
+    }
     if (error) {
       await out.write(`\n${fitLine(`stopped: ${errorObject(error).message}`, width, 2)}\n`);
     }
@@ -179,7 +193,7 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     return { code: 2, error: errorObject(e).message };
   }
   if (kind.kind === "multifd") {
-    const unused = channelUnused(opts);
+    const unused = opts.channels?.length ? "--channel" : channelUnused(opts);
     if (unused) {
       opened.close();
       const e = new StreamError(
@@ -213,9 +227,13 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     onProgress: progress && ((offset) => progress.update(...meter(offset))),
   });
   opened.close();
+  const ch = opts.channels?.length && !res.error
+    ? await inspectChannels(opts.channels, res.summary)
+    : undefined;
   progress?.clear();
-  await writeResult(opts, out, res, devices, records);
-  if (res.error) return { code: 2, error: errorObject(res.error).message };
+  await writeResult(opts, out, res, devices, records, ch);
+  const error = res.error ?? ch?.error;
+  if (error) return { code: 2, error: errorObject(error).message };
   const bad = opts.filter && filterProblem(opts.filter, res.summary, res.timeline);
   return bad ? { code: 2, error: bad } : { code: 0 };
 }

@@ -3,11 +3,8 @@
  * @module
  */
 import type { OpenedInput } from "../parse/input.ts";
-import {
-  type MultifdDeviceState,
-  type MultifdPacket,
-  parseMultifdChannel,
-} from "../parse/multifd.ts";
+import { parseMultifdChannel } from "../parse/multifd.ts";
+import { addChannelItem, newChannelSummary } from "../report/channel_summary.ts";
 import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
 import { stringifyJson } from "../report/json.ts";
 import {
@@ -31,25 +28,6 @@ export interface ChannelOptions {
   width?: number;
 }
 
-function addPacket(s: ChannelSummary, p: MultifdPacket) {
-  if (p.sync) s.syncs++;
-  s.normalPages += p.normalPages;
-  s.zeroPages += p.zeroPages;
-  if (p.normalPages + p.zeroPages) {
-    s.compression ??= p.compression;
-    s.blocks[p.block] = (s.blocks[p.block] ?? 0) + p.normalPages + p.zeroPages;
-  }
-  s.payloadBytes += p.payloadBytes;
-  s.pageBytes += p.data.length;
-}
-
-function addDeviceState(s: ChannelSummary, p: MultifdDeviceState) {
-  let d = s.deviceState.find((x) => x.idstr === p.idstr && x.instanceId === p.instanceId);
-  if (!d) s.deviceState.push(d = { idstr: p.idstr, instanceId: p.instanceId, packets: 0, bytes: 0 });
-  d.packets++;
-  d.bytes += p.size;
-}
-
 /** Inspects an opened multifd channel capture. */
 export async function inspectChannel(
   input: OpenedInput,
@@ -57,17 +35,7 @@ export async function inspectChannel(
   out: TextOut,
 ): Promise<CommandResult> {
   const { format, records, pageSize } = opts;
-  const s: ChannelSummary = {
-    packets: 0,
-    syncs: 0,
-    normalPages: 0,
-    zeroPages: 0,
-    payloadBytes: 0,
-    pageBytes: 0,
-    bytes: 0,
-    blocks: {},
-    deviceState: [],
-  };
+  const s: ChannelSummary = newChannelSummary();
   const rows: string[][] = [];
   /** Packets past the first MAX_ROWS rows that are not shown (every SYNC packet is). */
   let hidden = 0;
@@ -77,16 +45,11 @@ export async function inspectChannel(
   }
   try {
     for await (const p of parseMultifdChannel(input.reader, input.name, { pageSize })) {
+      addChannelItem(s, p);
       if (p.kind === "init") {
-        s.id = p.id;
-        s.uuid = p.uuid;
         if (format === "ndjson") await out.write(stringifyJson(p) + "\n");
         continue;
       }
-      s.packets++;
-      s.bytes = p.offset + p.length;
-      if (p.kind === "device-state") addDeviceState(s, p);
-      else addPacket(s, p);
       if (format === "ndjson") {
         const rest = p.kind === "packet" ? { ...p, data: undefined } : p;
         await out.write(stringifyJson(rest) + "\n");

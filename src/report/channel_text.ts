@@ -2,6 +2,7 @@
  * A multifd channel capture as text: its initial packet and page packets.
  * @module
  */
+import type { PreemptSummary } from "./channel_summary.ts";
 import { fitLine, plural, renderTable, type TableOptions } from "./table.ts";
 
 /** Device state a channel carried for one device instance. */
@@ -155,4 +156,91 @@ export function channelText(
       : "") +
     `\n${fitLine(totalsLine(s), opts.width, 2)}\n`
   );
+}
+
+/** One extra connection of a migration, as `inspect MAIN --channel FILE` read it. */
+export interface ChannelReport {
+  file: string;
+  kind: "multifd" | "preempt";
+  multifd?: ChannelSummary;
+  preempt?: PreemptSummary;
+}
+
+function channelRow(c: ChannelReport, n: number): string[] {
+  const m = c.multifd;
+  if (m) {
+    const ratio = m.payloadBytes && m.compression && m.compression !== "none"
+      ? (m.pageBytes / m.payloadBytes).toFixed(2)
+      : "";
+    return [
+      String(n),
+      m.compression && m.compression !== "none" ? `multifd ${m.compression}` : "multifd",
+      String(m.id ?? "?"),
+      String(m.packets),
+      String(m.syncs),
+      String(m.normalPages),
+      String(m.zeroPages),
+      String(m.bytes),
+      ratio,
+      c.file,
+    ];
+  }
+  const p = c.preempt!;
+  return [
+    String(n),
+    "preempt",
+    "",
+    "",
+    String(p.eos),
+    String(p.page),
+    String(p.zero),
+    String(
+      p.bytes,
+    ),
+    "",
+    c.file,
+  ];
+}
+
+/**
+ * The connections table under the main stream's report (`main`: its normal and zero pages),
+ * with the pages of all connections added up, as query-migrate counts them.
+ *
+ * @example
+ * ```ts
+ * import { channelsText } from "./channel_text.ts";
+ * const text = channelsText([{ file: "c1", kind: "preempt", preempt: {
+ *   page: 2, zero: 1, eos: 1, bytes: 8300, blocks: { "pc.ram": 3 } } }], { page: 10, zero: 5 });
+ * if (!text.includes("all connections: 12 normal pages, 6 zero pages")) throw new Error(text);
+ * ```
+ */
+export function channelsText(
+  reports: ChannelReport[],
+  main: { page: number; zero: number },
+  opts: TableOptions = {},
+): string {
+  let page = 0, zero = 0;
+  for (const c of reports) {
+    page += c.multifd?.normalPages ?? c.preempt?.page ?? 0;
+    zero += c.multifd?.zeroPages ?? c.preempt?.zero ?? 0;
+  }
+  const totals = `all connections: ${plural(main.page + page, "normal page")}, ` +
+    `${plural(main.zero + zero, "zero page")} (main stream ${main.page} + ${main.zero}, ` +
+    `channels ${page} + ${zero})`;
+  return "Channels\n" + renderTable(
+    [
+      { header: "#", align: "right" },
+      { header: "KIND" },
+      { header: "ID", align: "right" },
+      { header: "PACKETS", align: "right" },
+      { header: "SYNC/EOS", align: "right" },
+      { header: "NORMAL", align: "right" },
+      { header: "ZERO", align: "right" },
+      { header: "BYTES", align: "right" },
+      { header: "RATIO", align: "right" },
+      { header: "FILE" },
+    ],
+    reports.map(channelRow),
+    opts,
+  ) + `\n${fitLine(totals, opts.width, 2)}\n`;
 }
