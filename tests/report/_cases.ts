@@ -12,6 +12,7 @@
  * - the hand-built inputs of `_inputs.ts`: the offsets and contents they were built with.
  */
 import { fileURLToPath } from "node:url";
+import { gunzipSync } from "node:zlib";
 import { captureFile, CAPTURES_DIR, readmeExpectations } from "../_helpers.ts";
 import { dirtyRound, diskImage, ramImage } from "../../tools/samples.ts";
 import {
@@ -47,6 +48,7 @@ import {
 const PAGE = 4096;
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const ARM_DIR = `${REPO}tests/data/arm_versatilepb_1k`;
+const ZLIB_CAPTURE = `${REPO}../shared/channels/n1_multifd_zlib/`;
 
 // ---- sources ----
 
@@ -987,6 +989,7 @@ export const CASES: GoldenCase[] = [
   channelCase("inspect_multifd_channel.txt", CHANNEL_PACKETS),
   channelCase("inspect_multifd_channel_long.txt", LONG_CHANNEL_PACKETS),
   zlibChannelCase(),
+  channelsCase(),
   {
     name: "inspect_records_small_xbzrle.txt",
     title: "inspect --records: samples/small-xbzrle.mig (first 40 and last 60 lines kept)",
@@ -1430,6 +1433,84 @@ function zlibChannelCase(): GoldenCase {
             `zlib: ${many(pay, "byte")} of payload for ${normal * 4096} bytes of pages ` +
             `(ratio ${(normal * 4096 / pay).toFixed(2)}); device state ` +
             `${"device" in dev ? `${dev.device} #${dev.instance}: 1 packet, 100 bytes` : ""}`,
+        );
+      });
+    },
+  };
+}
+
+/**
+ * A multifd channel walked by its packet headers alone (no decompression): packets, SYNCs,
+ * normal and zero pages, payload bytes of packets with normal pages, total bytes.
+ */
+function walkChannel(b: Uint8Array) {
+  const dv = new DataView(b.buffer, b.byteOffset, b.length);
+  const w = { id: b[24], packets: 0, syncs: 0, normal: 0, zero: 0, payload: 0, bytes: b.length };
+  for (let p = 64; p < b.length;) {
+    const flags = dv.getUint32(p + 8);
+    const normal = dv.getUint32(p + 16);
+    const payload = normal ? dv.getUint32(p + 20) : 0;
+    w.packets++;
+    w.syncs += flags & 1;
+    w.normal += normal;
+    w.zero += dv.getUint32(p + 32);
+    w.payload += payload;
+    p += 320 + 8 * 128 + payload;
+  }
+  return w;
+}
+
+/**
+ * The real QEMU 10.0 zlib capture with its two channels: the Channels table against the
+ * channels' packet headers walked here, and the all-connections line against the source's
+ * query-migrate in the capture's manifest.
+ */
+function channelsCase(): GoldenCase {
+  const files = ["conn0", "conn1", "conn2"].map((c) => `${ZLIB_CAPTURE}capture.${c}.s2d.bin.gz`);
+  return {
+    name: "inspect_zlib_channels.txt",
+    title: "inspect text: a real zlib multifd migration, main stream and two channels",
+    setup: async (dir) => {
+      for (const [i, f] of files.entries()) await Deno.copyFile(f, `${dir}/c${i}.bin.gz`);
+      return [
+        "inspect",
+        `${dir}/c0.bin.gz`,
+        "--channel",
+        `${dir}/c1.bin.gz`,
+        "--channel",
+        `${dir}/c2.bin.gz`,
+      ];
+    },
+    code: 0,
+    excerpt: (out) => out.slice(out.indexOf("Channels\n")),
+    check: async (out) => {
+      const q = JSON.parse(await Deno.readTextFile(`${ZLIB_CAPTURE}manifest.json`))
+        .source_final_query_migrate.ram;
+      const walks: ReturnType<typeof walkChannel>[] = [];
+      for (const f of files.slice(1)) walks.push(walkChannel(gunzipSync(await Deno.readFile(f))));
+      return runProblems((p) => {
+        const lines = out.split("\n");
+        p.eq(
+          "channels",
+          parseTable(block(out, "Channels").slice(1)),
+          walks.map((w, i) => ({
+            "#": String(i),
+            KIND: "multifd zlib",
+            ID: String(w.id),
+            PACKETS: String(w.packets),
+            "SYNC/EOS": String(w.syncs),
+            NORMAL: String(w.normal),
+            ZERO: String(w.zero),
+            BYTES: String(w.bytes),
+            RATIO: (w.normal * 4096 / w.payload).toFixed(2),
+            FILE: `${TMP}/c${i + 1}.bin.gz`,
+          })),
+        );
+        p.eq(
+          "all connections",
+          lines.at(-2),
+          `all connections: ${q.normal} normal pages, ${q.duplicate} zero pages (main stream 0 + 0, ` +
+            `channels ${q.normal} + ${q.duplicate})`,
         );
       });
     },
