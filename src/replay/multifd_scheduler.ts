@@ -55,6 +55,7 @@ export class MultifdScheduler {
   readonly #pace?: Pace;
   #flushSeen = false;
   #uuid?: string;
+  #uuidFrom = "another channel";
   #method?: string;
 
   /** `pace` is called once per packet (see wire/pace.ts: it lets a long drain be stopped). */
@@ -62,6 +63,12 @@ export class MultifdScheduler {
     this.#channels = channels.map((c) => ({ ...c }));
     this.#ram = ram;
     this.#pace = pace;
+  }
+
+  /** The main stream's configuration named the source's UUID (validate-uuid). */
+  mainUuid(uuid: string): void {
+    this.#uuid = uuid;
+    this.#uuidFrom = "the main stream's configuration";
   }
 
   /** The main stream reached an EOS or MULTIFD_FLUSH record (its kind code). */
@@ -107,7 +114,8 @@ export class MultifdScheduler {
     if (p.uuid !== this.#uuid) {
       throw new ReplayError(
         0,
-        `multifd channel ${printable(ch.name)} has UUID ${p.uuid}, another channel ${this.#uuid}`,
+        `multifd channel ${printable(ch.name)} has source UUID ${p.uuid}, ${this.#uuidFrom} ` +
+          `${this.#uuid}: not a channel of this migration`,
       );
     }
   }

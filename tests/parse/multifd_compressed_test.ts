@@ -219,3 +219,27 @@ Deno.test("hostile compressed channels: one-line errors naming channel, offset a
     /qatzip payload inflates past the packet's 4096 bytes/,
   );
 });
+
+Deno.test("replay: a channel from another migration (source UUID) is refused in one line", async () => {
+  const dir = await Deno.makeTempDir();
+  const other = zlib.gunzipSync(await Deno.readFile(`${SHARED}capture.conn2.s2d.bin.gz`));
+  other[8] ^= 0xff;
+  await Deno.writeFile(`${dir}/other.bin`, other);
+  const r = await runCli([
+    "replay",
+    `${SHARED}capture.conn0.s2d.bin.gz`,
+    "--channel",
+    `${SHARED}capture.conn1.s2d.bin.gz`,
+    "--channel",
+    `${dir}/other.bin`,
+    "--out",
+    `${dir}/out`,
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /has source UUID ff000000-.*, another channel 00000000-.*: not a channel of this migration/,
+  );
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+  await Deno.remove(dir, { recursive: true });
+});
