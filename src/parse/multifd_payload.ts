@@ -39,13 +39,13 @@ export async function payloadDecoder(
     case "zlib":
       return new ContinuingDecoder(
         "zlib",
-        z.createInflate({ chunkSize: 128 << 10 }),
+        z.createInflate({ chunkSize: 512 << 10 }),
         z.constants.Z_SYNC_FLUSH,
       );
     case "zstd":
       return new ContinuingDecoder(
         "zstd",
-        z.createZstdDecompress({ chunkSize: 128 << 10 }) as unknown as NodeStream,
+        z.createZstdDecompress({ chunkSize: 512 << 10 }) as unknown as NodeStream,
         z.constants.ZSTD_e_flush,
       );
     case "qpl":
