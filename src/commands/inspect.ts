@@ -13,6 +13,7 @@ import { recordToJson, stringifyJson } from "../report/json.ts";
 import { sniff, SNIFF_BYTES, type Sniffed } from "../parse/sniff.ts";
 import type { OpenedInput } from "../parse/input.ts";
 import { inspectChannel } from "./inspect_channel.ts";
+import { inspectCpr } from "./inspect_cpr.ts";
 import { type ChannelsResult, inspectChannels } from "./inspect_channels.ts";
 import { channelsText } from "../report/channel_text.ts";
 import { filterProblem, RecordsWriter } from "./inspect_records.ts";
@@ -186,7 +187,10 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
   if (!o.ok) return { code: 2, error: o.error };
   const opened = o.input;
   const kind = await sniffInput(opened);
-  if (kind instanceof Error || (kind.kind !== "migration" && kind.kind !== "multifd")) {
+  if (
+    kind instanceof Error ||
+    (kind.kind !== "migration" && kind.kind !== "multifd" && kind.kind !== "cpr")
+  ) {
     opened.close();
     const e = kind instanceof Error ? kind : notAStream(opened, kind);
     await writeNotAStream(opts, out, e);
@@ -203,6 +207,22 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
       return { code: 2, error: e.message };
     }
     return await inspectChannel(opened, opts, out);
+  }
+  if (kind.kind === "cpr") {
+    const unused = opts.channels?.length
+      ? "--channel"
+      : opts.pageSize !== undefined
+      ? "--page-size"
+      : channelUnused(opts);
+    if (unused) {
+      opened.close();
+      const e = new StreamError(
+        { offset: 0, record: "file header" },
+        `a cpr-transfer channel capture (magic QCPR): ${unused} does not apply to it`,
+      );
+      return { code: 2, error: e.message };
+    }
+    return await inspectCpr(opened, opts, out);
   }
   const text = opts.format === "text" && !opts.deviceState;
   if (text) {

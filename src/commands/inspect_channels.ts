@@ -31,7 +31,10 @@ async function readChannel(path: string, main: Summary, reports: ChannelReport[]
     const r = input.reader;
     const magic = (await r.peekUpTo(4)) >= 4 ? r.peekBe32(0) : -1;
     if (magic === FILE_MAGIC) {
-      throw new StreamError({ offset: 0, record: "file header" }, `${path} is a main stream (QEVM)`);
+      throw new StreamError(
+        { offset: 0, record: "file header" },
+        `${path} is a main stream (QEVM)`,
+      );
     }
     if (magic === MULTIFD_MAGIC) {
       const multifd = newChannelSummary();

@@ -5,7 +5,7 @@
  */
 import type { OpenedInput } from "../parse/input.ts";
 import { type CprFd, readCprChannel } from "../parse/cpr.ts";
-import { errorObject, FORMAT_VERSION, ndjsonError } from "../report/documents.ts";
+import { document, errorObject, ndjsonError, ndjsonHeader } from "../report/documents.ts";
 import { stringifyJson } from "../report/json.ts";
 import { cprFdRow, type CprSummary, cprText } from "../report/cpr_text.ts";
 import type { CommandResult, TextOut } from "./io.ts";
@@ -15,24 +15,6 @@ export interface CprOptions {
   format: "text" | "json" | "ndjson";
   /** Fit the text to this many columns. */
   width?: number;
-}
-
-/** The `format` names of the cpr documents (--json, --ndjson). */
-export const CPR_FORMAT = "migscope-cpr";
-export const CPR_NDJSON_FORMAT = "migscope-cpr-ndjson";
-
-/**
- * The --json document, laid out as documents.ts's `document()` lays out every document
- * (`format`, `version`, the body, `error` when there is one); built here because its
- * DocumentFormat does not list the cpr names.
- */
-function cprDocument(body: Record<string, unknown>, error?: Error): Record<string, unknown> {
-  return {
-    format: CPR_FORMAT,
-    version: FORMAT_VERSION,
-    ...body,
-    ...(error !== undefined ? { error: errorObject(error) } : {}),
-  };
 }
 
 /** An fd as JSON: without the `kind` the NDJSON lines carry. */
@@ -60,8 +42,7 @@ export async function inspectCpr(
   const fds: CprFd[] = [];
   let error: Error | undefined;
   if (format === "ndjson") {
-    const head = { kind: "format", format: CPR_NDJSON_FORMAT, version: FORMAT_VERSION };
-    await out.write(stringifyJson(head) + "\n");
+    await out.write(stringifyJson(ndjsonHeader("migscope-cpr-ndjson")) + "\n");
   }
   try {
     for await (const item of readCprChannel(input.reader, input.name)) {
@@ -87,7 +68,7 @@ export async function inspectCpr(
     input.close();
   }
   if (format === "json") {
-    const doc = cprDocument({ summary: s, fds: fds.map(fdJson) }, error);
+    const doc = document("migscope-cpr", { summary: s, fds: fds.map(fdJson) }, error);
     await out.write(stringifyJson(doc, 2) + "\n");
   } else if (format === "ndjson") {
     await out.write(stringifyJson({ kind: "summary", ...s }) + "\n");

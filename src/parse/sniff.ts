@@ -6,6 +6,7 @@
  * @module
  */
 import { detectKind } from "../container/detect.ts";
+import { isCprChannel } from "./cpr.ts";
 
 /** How many leading bytes {@link sniff} looks at (fewer when the input is shorter). */
 export const SNIFF_BYTES = 512;
@@ -14,6 +15,7 @@ export const SNIFF_BYTES = 512;
 export type InputKind =
   | "migration"
   | "multifd"
+  | "cpr"
   | "empty"
   | "libvirt-save"
   | "qcow2"
@@ -141,6 +143,7 @@ export function sniff(head: Uint8Array): Sniffed {
     case "qcow2":
       return qcow2(b);
   }
+  if (isCprChannel(b)) return { kind: "cpr", what: "a cpr-transfer state channel (magic QCPR)" };
   if (startsWith(b, [0x7f, 0x45, 0x4c, 0x46])) return elf(b);
   for (const [magic, name, cmd] of COMPRESSED) {
     if (startsWith(b, magic)) {

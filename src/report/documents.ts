@@ -15,6 +15,8 @@ export type DocumentFormat =
   | "migscope-device-state"
   | "migscope-channel"
   | "migscope-channel-ndjson"
+  | "migscope-cpr"
+  | "migscope-cpr-ndjson"
   | "migscope-replay";
 
 /** Where and why a command stopped; `null` where it is not known. */

@@ -990,6 +990,7 @@ export const CASES: GoldenCase[] = [
   channelCase("inspect_multifd_channel_long.txt", LONG_CHANNEL_PACKETS),
   zlibChannelCase(),
   channelsCase(),
+  cprCase(),
   {
     name: "inspect_records_small_xbzrle.txt",
     title: "inspect --records: samples/small-xbzrle.mig (first 40 and last 60 lines kept)",
@@ -1511,6 +1512,43 @@ function channelsCase(): GoldenCase {
           lines.at(-2),
           `all connections: ${q.normal} normal pages, ${q.duplicate} zero pages (main stream 0 + 0, ` +
             `channels ${q.normal} + ${q.duplicate})`,
+        );
+      });
+    },
+  };
+}
+
+/**
+ * The real QEMU 10.0 cpr-transfer channel of tests/data/cpr: one row per fd QEMU's trace says
+ * it saved, newest first, each at the offset its entry starts at (1 + 4 + name + NUL + 4 + 1
+ * bytes after the previous one, from 8), and the totals.
+ */
+function cprCase(): GoldenCase {
+  const dir = `${REPO}tests/data/cpr`;
+  return {
+    name: "inspect_cpr_channel.txt",
+    title: "inspect text: a real cpr-transfer channel (QEMU 10.0)",
+    setup: async (tmp) => {
+      await Deno.copyFile(`${dir}/cpr.bin`, `${tmp}/cpr.bin`);
+      return ["inspect", `${tmp}/cpr.bin`];
+    },
+    code: 0,
+    check: async (out) => {
+      const saved: { name: string; id: number }[] =
+        JSON.parse(await Deno.readTextFile(`${dir}/expect.json`)).saved;
+      const rows: Record<string, string>[] = [];
+      let at = 8;
+      for (const fd of [...saved].reverse()) {
+        rows.push({ NAME: fd.name, ID: String(fd.id), OFFSET: String(at) });
+        at += 1 + 4 + new TextEncoder().encode(fd.name).length + 1 + 4 + 1;
+      }
+      return runProblems((p) => {
+        const lines = out.split("\n");
+        p.eq("table", parseTable(block(out, lines[2])), rows);
+        p.eq(
+          "totals",
+          lines.at(-2),
+          `${saved.length} fds, ${at + 1} bytes; end of the fd list at ${at}`,
         );
       });
     },
