@@ -135,6 +135,7 @@ export async function replayItems(
       }
     }
     await multifd.finish();
+    ram.checkUnsent(findings);
     if (opts.checkUnwritten) ram.checkUnwritten(findings);
   } catch (e) {
     for (const s of [...ram.slots.values(), ...blocks.slots.values()]) {

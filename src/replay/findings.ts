@@ -41,6 +41,12 @@ export const FINDING_KINDS = {
     severity: "note",
     summary: "mapped-ram slot holds older bytes but its bit is clear (the page is zero)",
   },
+  "block-not-sent": {
+    severity: "warning",
+    summary: "no page of a RAM block travelled on any connection (cpr-transfer or " +
+      "x-ignore-shared: the destination gets that memory otherwise); its image is the base " +
+      "image or zeros, not the guest's memory",
+  },
   "bitmap-padding": {
     severity: "warning",
     summary: "mapped-ram bitmap has bits set past the block's last page (ignored)",

@@ -165,6 +165,22 @@ export class RamApplier {
   }
 
   /** Pages no record wrote whose base image is non-zero (only for images with a base). */
+  /** Raises block-not-sent for each RAM block no record of any kind wrote. */
+  checkUnsent(findings: Findings): void {
+    for (const s of this.slots.values()) {
+      const t = s.stats;
+      if (t.size > 0 && t.page + t.zero + t.xbzrle + t.compressed + t.discarded + t.data === 0) {
+        findings.note(
+          "block-not-sent",
+          -1,
+          t.name,
+          0,
+          `MEM_SIZE sized '${t.name}' (${t.size} bytes) but no page of it was sent`,
+        );
+      }
+    }
+  }
+
   checkUnwritten(findings: Findings): void {
     const page = this.#page;
     for (const s of this.slots.values()) {
