@@ -130,13 +130,35 @@ function openPackage(st: ParseState, packageLength: number, offset: number, dept
 }
 
 const POSTCOPY_RUN = [VM.COMMAND, 0, CMD.POSTCOPY_RUN, 0, 0];
+/** A PING command's first bytes (`08`, be16 cmd 2, be16 length 4); its be32 value follows. */
+const PING_HEAD = [VM.COMMAND, 0, CMD.PING, 0, 4];
+const PING_BYTES = PING_HEAD.length + 4;
+/** Most PING commands looked for between a package's device sections and its POSTCOPY_RUN. */
+const MAX_TAIL_PINGS = 4;
+
+/**
+ * Where the device sections of a package end, given `tail`, the bytes before its POSTCOPY_RUN:
+ * QEMU writes PING 3 after them (and PING 0x42 since 10.2, savevm.h's
+ * `QEMU_VM_PING_PACKAGED_LOADED`). With footers on, the last device section ends with `7e` and
+ * a be32 id, and a PING's fifth-last byte is its length byte `04`, never `7e`, so each PING is
+ * told from the footer exactly. Without footers they stay in the range.
+ */
+function devicesEnd(st: ParseState, tail: Uint8Array): number {
+  let end = tail.length;
+  if (!st.info.footers) return end;
+  while (
+    end >= PING_BYTES && PING_HEAD.every((b, i) => tail[end - PING_BYTES + i] === b)
+  ) end -= PING_BYTES;
+  return end;
+}
 
 /**
  * Device sections inside a PACKAGED payload with no vmdesc known — a postcopy stream carries
  * none, so no trailer is looked for ahead. The payload's length bounds them: they are reported
- * as one undelimited range up to the payload's closing POSTCOPY_RUN (checked), skipped, and the
- * outer stream resumes after the payload, as QEMU's destination, which reads the whole payload
- * before parsing it.
+ * as one undelimited range up to the PINGs and the POSTCOPY_RUN that close the payload
+ * (checked), skipped, and the PINGs and POSTCOPY_RUN are read as records; the outer stream
+ * resumes after the payload, as QEMU's destination, which reads the whole payload before
+ * parsing it.
  */
 async function* undelimitedPackage(st: ParseState, depth: number): AsyncGenerator<MigRecord> {
   const frame = st.packages[depth - 1];
@@ -150,19 +172,23 @@ async function* undelimitedPackage(st: ParseState, depth: number): AsyncGenerato
   }
   await st.need(6 + len, "section idstr");
   const idstr = decodeName(st.r.peekBytes(len, 6));
-  await st.r.skip(run - offset);
-  await st.need(POSTCOPY_RUN.length, "POSTCOPY_RUN");
-  if (POSTCOPY_RUN.some((b, i) => st.r.peekU8(i) !== b)) {
+  const from = Math.max(offset + 6 + len, run - MAX_TAIL_PINGS * PING_BYTES);
+  await st.r.skip(from - offset);
+  await st.need(frame.end - from, "POSTCOPY_RUN");
+  if (POSTCOPY_RUN.some((b, i) => st.r.peekU8(run - from + i) !== b)) {
     st.record = `end of PACKAGED payload at ${run}`;
     st.fail(
       `the PACKAGED payload from offset ${frame.offset} does not end with POSTCOPY_RUN, so its ` +
         "device sections cannot be skipped without the vmdesc JSON; pass --vmdesc",
+      run,
     );
   }
+  const end = from + devicesEnd(st, st.r.peekBytes(run - from));
+  st.r.advance(end - from);
   yield {
     kind: "undelimited",
     offset,
-    length: run - offset,
+    length: end - offset,
     depth,
     idstr,
     reason: "device sections in a PACKAGED payload, not delimited without the vmdesc JSON " +

@@ -95,18 +95,20 @@ Deno.test("postcopy without a vmdesc: inspect counts every RAM page, reporting t
     assert.equal(s.ram.page, 12, "4 pages before the package and 8 after it");
     assert.equal(s.ram.zero, 1);
     assert.equal(s.ram.blocks[0].page, 12);
+    // The range ends at the device sections' last footer: PING 3 (9 bytes) and POSTCOPY_RUN
+    // (5) after it are read as commands.
     assert.deepEqual(s.undelimited, [{
       offset: firstDevice,
-      bytes: pkgEnd - 5 - firstDevice,
+      bytes: pkgEnd - 5 - 9 - firstDevice,
       depth: 1,
     }]);
     const row = doc.timeline.find((t: { kind: string }) => t.kind === "UNDELIMITED");
     assert.equal(row.offset, firstDevice);
-    assert.equal(row.bytes, pkgEnd - 5 - firstDevice);
+    assert.equal(row.bytes, pkgEnd - 5 - 9 - firstDevice);
     assert.equal(row.name, "dev0");
     assert.match(row.note, /not delimited without the vmdesc JSON/);
     const names = s.commands.map((c: { name: string }) => c.name);
-    assert.deepEqual(names.slice(-3), ["POSTCOPY_LISTEN", "POSTCOPY_RUN", "PING"]);
+    assert.deepEqual(names.slice(-4), ["POSTCOPY_LISTEN", "PING", "POSTCOPY_RUN", "PING"]);
     assert.equal(s.eof.offset, bytes.length - 1);
   }
   const text = await runCli(["inspect", `${dir}/postcopy.mig`]);
