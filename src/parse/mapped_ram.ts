@@ -4,8 +4,15 @@
  * be64 page size, be64 bitmap offset, be64 pages offset); its bitmap has `ceil(pages / 64)`
  * little-endian u64 words (bit i, LSB first, set when page i's slot at
  * `pages_offset + i * page_size` holds the page; clear means a zero page whatever the slot
- * holds); the slots start at a 1 MiB boundary and the stream resumes after them. Offsets 0/0
- * mark a block with no region (x-ignore-shared). Read with positional reads.
+ * holds); the slots start at a 1 MiB boundary and the stream resumes after them. Read with
+ * positional reads.
+ *
+ * Offsets 0/0 mark a skipped block (after 10.2, QEMU 11.0 development: "migration: Fix
+ * writing mapped_ram + ignore_shared snapshots", migration/ram.c `mapped_ram_setup_ramblock`):
+ * a shared block under x-ignore-shared gets a header with both offsets 0 and nothing else — no
+ * bitmap, no slots, no hole — and the loader (`parse_ramblock_mapped_ram`) leaves such a block
+ * alone only when x-ignore-shared is on; without it 0/0 would read the file's first bytes as the
+ * bitmap, so it is an error here.
  * @module
  */
 import { MAPPED_RAM } from "../protocol/constants.ts";
@@ -30,9 +37,15 @@ export function mappedRamLayout(
   return { bitmapOffset, bitmapBytes: bytes, pagesOffset, end: pagesOffset + blockSize };
 }
 
+/** True for the header of a block skipped by x-ignore-shared (both offsets 0). */
+export function isSkipped(h: Pick<MappedRamHeader, "bitmapOffset" | "pagesOffset">): boolean {
+  return h.bitmapOffset === 0 && h.pagesOffset === 0;
+}
+
 /**
  * Checks a parsed header against the block and the stream; returns the problem, or undefined.
- * `after` is the first byte after the header; `limit` the end of the enclosing payload.
+ * `after` is the first byte after the header; `limit` the end of the enclosing payload;
+ * `ignoreShared` whether the configuration announces x-ignore-shared (which alone allows 0/0).
  */
 export function mappedRamProblem(
   h: MappedRamHeader,
@@ -40,6 +53,7 @@ export function mappedRamProblem(
   targetPageSize: number,
   after: number,
   limit: number,
+  ignoreShared: boolean,
 ): string | undefined {
   if (h.version > MAPPED_RAM.HEADER_VERSION) {
     return `mapped-ram header version ${h.version} is newer than ${MAPPED_RAM.HEADER_VERSION}`;
@@ -50,7 +64,11 @@ export function mappedRamProblem(
   if (h.pagesOffset % targetPageSize !== 0) {
     return `mapped-ram pages offset 0x${h.pagesOffset.toString(16)} is not page aligned`;
   }
-  if (h.bitmapOffset === 0 && h.pagesOffset === 0) return undefined;
+  if (isSkipped(h)) {
+    if (ignoreShared) return undefined;
+    return "mapped-ram bitmap and pages offsets are both 0, which marks a block skipped by " +
+      "x-ignore-shared, but the configuration does not announce x-ignore-shared";
+  }
   const bytes = bitmapBytes(blockSize / targetPageSize);
   if (h.bitmapOffset < after || h.bitmapOffset + bytes > h.pagesOffset) {
     return `mapped-ram bitmap at 0x${h.bitmapOffset.toString(16)} does not fit before the pages`;
@@ -88,9 +106,9 @@ export function paddingBits(bm: Uint8Array, pages: number): number {
   return n;
 }
 
-/** True when the block has a data region (x-ignore-shared blocks have both offsets 0). */
+/** True when the block has a data region (not one skipped by x-ignore-shared). */
 export function hasRegion(b: RamBlockInfo): boolean {
-  return !!b.mappedRam && (b.mappedRam.bitmapOffset !== 0 || b.mappedRam.pagesOffset !== 0);
+  return !!b.mappedRam && !isSkipped(b.mappedRam);
 }
 
 /** Reads a block's bitmap; throws an Error naming the offset when the file is too short. */

@@ -7,7 +7,7 @@
 import { RAM_FLAG } from "../protocol/constants.ts";
 import { printable } from "../protocol/errors.ts";
 import type { MappedRamHeader, RamBlockInfo, RamRecord } from "../protocol/records.ts";
-import { mappedRamProblem } from "./mapped_ram.ts";
+import { isSkipped, mappedRamProblem } from "./mapped_ram.ts";
 import { countedString, type ParseState } from "./state.ts";
 
 /** Bound on RAM blocks in one MEM_SIZE list. */
@@ -48,11 +48,9 @@ async function mappedRamHeader(st: ParseState, size: number): Promise<MappedRamH
     bitmapOffset: safeBe64(st, "mapped-ram bitmap offset"),
     pagesOffset: safeBe64(st, "mapped-ram pages offset"),
   };
-  const problem = mappedRamProblem(h, size, st.pageSize, st.r.pos, st.limit);
+  const problem = mappedRamProblem(h, size, st.pageSize, st.r.pos, st.limit, st.ignoreShared);
   if (problem) st.fail(problem, headerOffset);
-  if (h.bitmapOffset !== 0 || h.pagesOffset !== 0) {
-    await st.r.skip(h.pagesOffset + size - st.r.pos);
-  }
+  if (!isSkipped(h)) await st.r.skip(h.pagesOffset + size - st.r.pos);
   return h;
 }
 

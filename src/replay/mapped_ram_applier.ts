@@ -1,12 +1,14 @@
 /**
  * Applying a mapped-ram block: a set bit copies the page's slot, a clear bit is a zero page
  * even when the slot still holds older bytes (reported as stale when asked). Read with
- * positional reads from the input file.
+ * positional reads from the input file. A block skipped by x-ignore-shared (offsets 0/0) has
+ * neither: its target is left as it is, as QEMU's loader leaves the destination's own (shared)
+ * memory.
  * @module
  */
 import { printable } from "../protocol/errors.ts";
 import type { RamBlockInfo } from "../protocol/records.ts";
-import { bitSet, paddingBits, readBitmap } from "../parse/mapped_ram.ts";
+import { bitSet, isSkipped, paddingBits, readBitmap } from "../parse/mapped_ram.ts";
 import type { Pace } from "../wire/pace.ts";
 import { type RandomAccess, readFully } from "../wire/random_access.ts";
 import { isAllZero } from "../wire/zero.ts";
@@ -37,7 +39,10 @@ function reportStale(
   }
 }
 
-/** Loads block `b` into `s` from its bitmap and slots (`pace` is called once per run of pages). */
+/**
+ * Loads block `b` into `s` from its bitmap and slots (`pace` is called once per run of pages);
+ * a skipped block's target is not touched.
+ */
 export async function applyMappedRam(
   s: Slot,
   b: RamBlockInfo,
@@ -48,6 +53,7 @@ export async function applyMappedRam(
   pace?: Pace,
 ): Promise<void> {
   const m = b.mappedRam!;
+  if (isSkipped(m)) return;
   if (!input) {
     throw new ReplayError(
       m.headerOffset,

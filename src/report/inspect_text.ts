@@ -198,30 +198,39 @@ function mappedRam(s: Summary, out: string[], width?: number): void {
   const mapped = r.blocks.filter((b) => b.mappedRam);
   if (mapped.length) {
     out.push("mapped-ram (pages at fixed offsets; a clear bit means a zero page)");
-    out.push(
-      renderTable(
-        [
-          { header: "BLOCK" },
-          { header: "HEADER", align: "right" },
-          { header: "BITMAP", align: "right" },
-          { header: "PAGES AT", align: "right" },
-          { header: "PRESENT", align: "right" },
-          { header: "ZERO", align: "right" },
-        ],
-        mapped.map((b) => {
-          const m = b.mappedRam!;
-          return [
-            b.name,
-            String(m.headerOffset),
-            hexOffset(m.bitmapOffset),
-            hexOffset(m.pagesOffset),
-            num(m.present),
-            num(m.zero),
-          ];
-        }),
-        { width },
-      ),
+    const table = renderTable(
+      [
+        { header: "BLOCK" },
+        { header: "HEADER", align: "right" },
+        { header: "BITMAP", align: "right" },
+        { header: "PAGES AT", align: "right" },
+        { header: "PRESENT", align: "right" },
+        { header: "ZERO", align: "right" },
+      ],
+      mapped.map((b) => {
+        const m = b.mappedRam!;
+        return [
+          b.name,
+          String(m.headerOffset),
+          hexOffset(m.bitmapOffset),
+          hexOffset(m.pagesOffset),
+          m.skipped ? "skipped" : num(m.present),
+          m.skipped ? "-" : num(m.zero),
+        ];
+      }),
+      { width },
     );
+    if (!mapped.some((b) => b.mappedRam!.skipped)) out.push(table);
+    else {
+      out.push(
+        table + fitLine(
+          "skipped: a shared block under x-ignore-shared (offsets 0/0); the file holds none of " +
+            "its pages, the destination keeps its own memory",
+          width,
+          2,
+        ) + "\n",
+      );
+    }
   }
 }
 function blockMigration(s: Summary, out: string[], width?: number): void {

@@ -4,6 +4,7 @@
  * (from the per-record API) are counted the same way.
  * @module
  */
+import { isSkipped } from "../parse/mapped_ram.ts";
 import { RAM_FLAG } from "../protocol/constants.ts";
 import { newRamBatch, RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
 import { initialStreamInfo } from "../protocol/stream_info.ts";
@@ -92,6 +93,7 @@ export class Summarizer {
         bitmapOffset: m.bitmapOffset,
         pagesOffset: m.pagesOffset,
       };
+      if (isSkipped(m)) s.mappedRam.skipped = true;
     }
     this.#blockIndex.set(b.name, this.summary.ram.blocks.length);
     this.summary.ram.blocks.push(s);

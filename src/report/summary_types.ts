@@ -13,13 +13,17 @@ export interface RamBlockSummary {
   zero: number;
   xbzrle: number;
   compressed: number;
-  /** mapped-ram layout and bitmap counts (pages present in their slots, zero pages). */
+  /**
+   * mapped-ram layout and bitmap counts (pages present in their slots, zero pages); `skipped`
+   * for a block skipped by x-ignore-shared (offsets 0/0: no bitmap, no pages in the file).
+   */
   mappedRam?: {
     headerOffset: number;
     bitmapOffset: number;
     pagesOffset: number;
     present?: number;
     zero?: number;
+    skipped?: true;
   };
 }
 
