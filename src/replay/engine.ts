@@ -130,6 +130,7 @@ export async function replayItems(
         }
       } else if (rec.kind === "block") blocks.apply(rec);
       else if (rec.kind === "configuration" && rec.uuid) multifd.mainUuid(rec.uuid);
+      else if (rec.kind === "command" && rec.name === "POSTCOPY_ADVISE") multifd.postcopy();
       else if (rec.kind === "command" && rec.name === "POSTCOPY_RAM_DISCARD") {
         applyDiscard(rec, ram);
       }

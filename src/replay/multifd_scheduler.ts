@@ -19,6 +19,7 @@ import type { Pace } from "../wire/pace.ts";
 import type { ByteReader } from "../wire/reader.ts";
 import { ReplayError } from "./errors.ts";
 import type { RamApplier } from "./ram_applier.ts";
+import { UNTOUCHED } from "./slot.ts";
 import { WRITER } from "./writers.ts";
 
 /** A multifd channel capture to replay. */
@@ -56,6 +57,7 @@ export class MultifdScheduler {
   #flushSeen = false;
   #uuid?: string;
   #uuidFrom = "another channel";
+  #postcopy = false;
   #method?: string;
 
   /** `pace` is called once per packet (see wire/pace.ts: it lets a long drain be stopped). */
@@ -63,6 +65,11 @@ export class MultifdScheduler {
     this.#channels = channels.map((c) => ({ ...c }));
     this.#ram = ram;
     this.#pace = pace;
+  }
+
+  /** The main stream announced postcopy (POSTCOPY_ADVISE): multifd zero pages always fill. */
+  postcopy(): void {
+    this.#postcopy = true;
   }
 
   /** The main stream's configuration named the source's UUID (validate-uuid). */
@@ -147,7 +154,9 @@ export class MultifdScheduler {
         s.stats.page++;
         s.wrote(u, u + 1, p.offset, WRITER.MULTIFD_PAGE, true);
       } else {
-        s.target.zero(addr, ps);
+        // QEMU zero-fills only a page it has received before (others are assumed zero on the
+        // destination); with postcopy enabled (10.1+) always. Same result on a fresh image.
+        if (this.#postcopy || s.state[u] !== UNTOUCHED) s.target.zero(addr, ps);
         s.stats.zero++;
         s.wrote(u, u + 1, p.offset, WRITER.MULTIFD_ZERO, false);
       }

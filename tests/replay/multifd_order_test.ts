@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { ByteWriter } from "../../src/wire/writer.ts";
 import * as F from "../../src/emit/frame.ts";
+import { CMD } from "../../src/protocol/constants.ts";
 import { runReplay } from "../../src/commands/replay.ts";
 import { memoryOut } from "../../src/commands/io.ts";
 
@@ -106,4 +107,59 @@ Deno.test("8.1+ framing: channel data applies at MULTIFD_FLUSH, not at every EOS
     img.subarray(2 * PAGE, 3 * PAGE).every((b) => b === 0x44),
     "pass-2 data after the pass-1 ZERO",
   );
+});
+
+/**
+ * A channel: a SYNC packet (taken at the main stream's first EOS), then one packet of `normal`
+ * pages of data (fill bytes) and `zero` page offsets (taken at the next EOS).
+ */
+function zeroPacketChannel(normal: [number, number][], zero: number[]): Uint8Array {
+  const w = new ByteWriter();
+  w.be32(0x11223344).be32(1).zeros(56);
+  w.be32(0x11223344).be32(1).be32(1).be32(128).zeros(48).zeros(256).zeros(8 * 128);
+  w.be32(0x11223344).be32(1).be32(0).be32(128).be32(normal.length).be32(normal.length * PAGE);
+  w.be64(1).be32(zero.length).zeros(28);
+  const name = new Uint8Array(256);
+  name.set(new TextEncoder().encode("pc.ram"));
+  w.bytes(name);
+  const offs = [...normal.map(([o]) => o), ...zero];
+  for (let i = 0; i < 128; i++) w.be64(offs[i] ?? 0);
+  for (const [, fill] of normal) w.bytes(new Uint8Array(PAGE).fill(fill));
+  return w.result();
+}
+
+Deno.test("multifd zero pages: a page never received keeps the destination's content; one received before is zeroed; postcopy zeroes both", async () => {
+  for (const postcopy of [false, true]) {
+    const w = new ByteWriter();
+    F.writeHeader(w);
+    if (postcopy) {
+      const advise = new Uint8Array(16); // be64 host page size, be64 target page size
+      new DataView(advise.buffer).setUint32(4, PAGE);
+      new DataView(advise.buffer).setUint32(12, PAGE);
+      F.writeCommand(w, CMD.POSTCOPY_ADVISE, advise);
+    }
+    F.writeSectionFull(w, "START", 1, "ram", 0, 4);
+    F.writeRamMemSize(w, [{ name: "pc.ram", size: 4 * PAGE }]);
+    F.writeRamEos(w);
+    F.writeSectionShort(w, "END", 1);
+    F.writeRamPage(w, 0, new Uint8Array(PAGE).fill(0x11), "pc.ram"); // page 0 received before
+    F.writeRamEos(w);
+    F.writeEof(w);
+    const dir = await Deno.makeTempDir();
+    await Deno.writeFile(`${dir}/main.mig`, w.result());
+    await Deno.writeFile(`${dir}/ch.bin`, zeroPacketChannel([], [0, 2 * PAGE]));
+    await Deno.writeFile(`${dir}/base`, new Uint8Array(4 * PAGE).fill(0x77));
+    const r = await runReplay({
+      input: `${dir}/main.mig`,
+      out: `${dir}/out`,
+      ram: new Map([["pc.ram", `${dir}/base`]]),
+      channels: [`${dir}/ch.bin`],
+    }, memoryOut());
+    assert.equal(r.code, 0, r.error);
+    const img = await Deno.readFile(`${dir}/out/pc.ram.ram`);
+    assert.equal(img[0], 0, "page 0: received before, zeroed");
+    assert.equal(img[2 * PAGE], postcopy ? 0 : 0x77, "page 2: never received");
+    assert.equal(img[3 * PAGE], 0x77, "page 3: untouched");
+    await Deno.remove(dir, { recursive: true });
+  }
 });
