@@ -1,7 +1,10 @@
 /**
  * Decompressing a container's stream part as a {@link ByteSource}, in constant memory: gzip and
  * zstd through node:zlib (loaded only when needed), bzip2, xz and lzop through the system's
- * `TOOL -dc` as libvirt itself does, fed the compressed bytes on stdin.
+ * `TOOL -dc` as libvirt itself does, fed the compressed bytes on stdin. zstd is decoded by the
+ * zlib handle's synchronous write straight into the reader's buffer ({@link zstdHandleSource}):
+ * through node:stream (a Transform, a Buffer per output chunk, a copy into the reader) inspect of
+ * a 1 GiB guest's zstd save image took 20–25 % longer.
  * @module
  */
 import { StreamError } from "../protocol/errors.ts";
@@ -68,6 +71,116 @@ async function* zlibOutput(
   }
 }
 
+/** The synchronous write of a node:zlib handle (Node's and Deno's expose it as `_handle`). */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+}
+
+/** What a node:zlib Transform holds: its handle and `[availOut, availIn]` after each write. */
+interface ZlibInternals {
+  _handle?: ZlibHandle | null;
+  _writeState?: Uint32Array;
+}
+
+/** Most bytes decoded per read: the output stays in the CPU caches for the parser (256 KiB). */
+const ZSTD_STEP = 256 << 10;
+
+/** zstd's error for bytes that do not start a frame. */
+const NOT_A_FRAME = /unknown frame descriptor/i;
+
+/**
+ * A source of the zstd-decompressed `chunks` that drives the decoder directly: each read
+ * decodes at most {@link ZSTD_STEP} bytes into the caller's buffer, with no stream machinery,
+ * no output buffers and no copy. Every frame is decoded (concatenated frames, as `zstd -dc`
+ * does); bytes after the last frame that start no frame end the data, as a cut frame does (the
+ * parser then says where the stream stops). Undefined where node:zlib has no such handle.
+ */
+function zstdHandleSource(
+  chunks: AsyncIterable<Uint8Array>,
+  zlib: NodeZlib,
+  at: CompressedAt,
+): ByteSource | undefined {
+  const z = zlib as unknown as {
+    createZstdDecompress?: () => ZlibInternals & {
+      close(): void;
+      on(e: string, f: () => void): void;
+      destroyed?: boolean;
+    };
+    constants: Record<string, number>;
+  };
+  const d = z.createZstdDecompress?.();
+  const h = d?._handle;
+  const state = d?._writeState;
+  if (!d || typeof h?.writeSync !== "function" || !(state instanceof Uint32Array)) {
+    d?.close();
+    return undefined;
+  }
+  d.on("error", () => {}); // errors are thrown by writeSync; none may go unhandled
+  const [cont, end] = [z.constants.ZSTD_e_continue ?? 0, z.constants.ZSTD_e_end ?? 2];
+  const it = chunks[Symbol.asyncIterator]();
+  let input: Uint8Array = new Uint8Array(0);
+  let inOff = 0;
+  let inputDone = false;
+  let done = false;
+  let produced = 0;
+  let closed = false;
+  const fail = (e: Error): never => {
+    throw new StreamError(
+      { offset: at.offset, section: at.label },
+      `zstd data from this offset does not decompress: ${e.message}`,
+    );
+  };
+  return {
+    async read(buf: Uint8Array): Promise<number | null> {
+      const room = Math.min(buf.length, ZSTD_STEP);
+      if (room === 0) return done ? null : 0;
+      while (!done) {
+        if (inOff === input.length && !inputDone) {
+          const r = await it.next();
+          if (r.done) inputDone = true;
+          else [input, inOff] = [r.value, 0];
+          continue;
+        }
+        const inLen = input.length - inOff;
+        try {
+          h.writeSync(inputDone ? end : cont, input, inOff, inLen, buf, 0, room);
+        } catch (e) {
+          // Bytes after the last frame that are no frame: the end (as before this source).
+          if (produced > 0 && NOT_A_FRAME.test((e as Error).message)) break;
+          if (at.lenient && truncation(e as Error)) break;
+          fail(e as Error);
+        }
+        // Where a handle reports errors by destroying its stream instead of throwing (Node).
+        if (d.destroyed) fail(new Error("the decoder failed"));
+        const n = room - state[0];
+        const used = inLen - state[1];
+        inOff += used;
+        produced += n;
+        if (n > 0) return n;
+        // No output: more input is needed, or there is none left (a cut frame ends here too).
+        if (inputDone) break;
+        if (used === 0 && inOff < input.length) fail(new Error("the decoder takes no more input"));
+      }
+      done = true;
+      return null;
+    },
+    close() {
+      if (closed) return;
+      closed = done = true;
+      it.return?.(undefined)?.catch(() => {});
+      d.close();
+    },
+  };
+}
+
 /** A source of the gzip- or zstd-decompressed `chunks`. */
 async function zlibSource(
   chunks: AsyncIterable<Uint8Array>,
@@ -75,6 +188,10 @@ async function zlibSource(
   at: CompressedAt,
 ): Promise<ByteSource | undefined> {
   const [zlib, stream] = await nodeZlib();
+  if (kind === "zstd") {
+    const direct = zstdHandleSource(chunks, zlib, at);
+    if (direct) return direct;
+  }
   const make = kind === "gzip"
     ? () => zlib.createGunzip({ chunkSize: ZLIB_CHUNK })
     : (zlib as unknown as { createZstdDecompress?: (o: object) => NodeJS.ReadWriteStream })
