@@ -1,14 +1,34 @@
 /**
- * Real captures over sockets: a source and a destination QEMU (Debian's 7.2) with a tee proxy
- * between them that records every connection's source→destination bytes (the main channel,
- * multifd channels) while passing the return path through. Used for multifd and postcopy,
- * which `exec:` cannot carry. The guest needs no kernel: the source RAM backing file is
- * prepared with known content and the source stays paused (-S).
+ * Real captures over sockets: a source and a destination QEMU (Debian's 7.2, or another binary)
+ * with a recording proxy between them (tools/capture/proxy.ts) that records every connection's
+ * source→destination bytes (the main channel, multifd channels, the postcopy preempt channel)
+ * while passing the return path through. Used for multifd and postcopy, which `exec:` cannot
+ * carry. The guest needs no kernel: the source RAM backing file is prepared with known content
+ * and both sides stay paused (-S: no vCPU ever runs, so nothing but the migration — and qtest —
+ * touches guest RAM). With `qtest: true` each side also serves QEMU's qtest protocol on a socket,
+ * and a driver (tools/capture/drive.ts) writes the source's memory (pages dirtied between passes)
+ * or reads the destination's (postcopy page faults) while the migration runs. (Debian's QEMU
+ * builds have no `-accel qtest`; the qtest server works beside TCG.)
  *
  *   deno run -A tools/capture.ts --mode multifd|postcopy|precopy --out DIR
+ *     [--qemu10] [--compression zlib|zstd] [--dirty] [--preempt]
  */
 import { parseArgs } from "node:util";
-import { machineArgs, qemu72, type QemuBinary, Qmp } from "./qemu.ts";
+import { machineArgs, qemu10, qemu72, type QemuBinary, Qmp } from "./qemu.ts";
+import { type Connection, freePort, RecordingProxy } from "./capture/proxy.ts";
+import { Qtest } from "./capture/qtest.ts";
+import {
+  dirtyWhileMigrating,
+  type Driver,
+  type MigrateInfo,
+  type Migration,
+  postcopyFaults,
+} from "./capture/drive.ts";
+
+export type { Connection, ConnectionKind } from "./capture/proxy.ts";
+export type { Driver, MigrateInfo, Migration } from "./capture/drive.ts";
+export { dirtyWhileMigrating, postcopyFaults } from "./capture/drive.ts";
+export { Qtest } from "./capture/qtest.ts";
 
 /** Options of a capture. */
 export interface CaptureOptions {
@@ -19,18 +39,56 @@ export interface CaptureOptions {
   channels?: number;
   /** Which QEMU runs both sides (default: the system's 7.2). */
   qemu?: QemuBinary;
+  /** More capabilities, set on both sides (e.g. `postcopy-preempt`). */
+  capabilities?: string[];
+  /** migrate-set-parameters on both sides (e.g. `{"multifd-compression": "zstd"}`). */
+  parameters?: Record<string, unknown>;
+  /** migrate-set-parameters on the source only (e.g. `max-bandwidth`). */
+  sourceParameters?: Record<string, unknown>;
+  /**
+   * Both sides serve the qtest protocol on `dir/src.qtest` / `dir/dst.qtest` (still TCG, still
+   * -S): guest memory written there goes through address_space_write, so migration sees the
+   * pages dirty; read on a postcopy destination, a page not yet received faults and is requested.
+   */
+  qtest?: boolean;
+  /** What runs while the migration is under way (replaces the postcopy mode's own switch). */
+  drive?: Driver;
+  /** Whole-capture time limit (default 60 s). */
+  timeoutMs?: number;
 }
 
 /** What a capture produced. */
 export interface CaptureResult {
   /** Recorded connections in accept order; `main` is the one starting with QEVM. */
   main: string;
+  /** The multifd channels (0x11223344), in accept order. */
   channels: string[];
+  /** The postcopy preempt channel (the connection without a magic), when one was opened. */
+  preempt?: string;
+  /** Every recorded connection in accept order, with its kind and size. */
+  connections: Connection[];
   /** The destination's RAM after the load (the oracle). */
   dstRam: string;
+  /** The source's RAM at the end (its backing file, after the source quit). */
+  srcRam: string;
   srcStatus: string;
   dstStatus: string;
+  /** Every status query-migrate reported, in order, without repeats. */
+  srcStatuses: string[];
+  dstStatuses: string[];
+  /** The source's and the destination's last query-migrate answers. */
+  stats: MigrateInfo;
+  dstStats: MigrateInfo;
   error?: string;
+}
+
+/** The QEMU command line of one side. */
+function qemuArgs(q: QemuBinary, dir: string, who: string, ram: string, qtest: boolean): string[] {
+  const m = machineArgs(ram, 64, `${dir}/${who}.qmp`);
+  if (qtest) {
+    m.push("-qtest", `unix:${dir}/${who}.qtest,server=on,wait=off`, "-qtest-log", "/dev/null");
+  }
+  return [...q.args, ...m, ...(who === "dst" ? ["-incoming", "defer"] : [])];
 }
 
 function qemu(
@@ -38,90 +96,31 @@ function qemu(
   dir: string,
   who: string,
   ram: string,
-  extra: string[],
+  extra: string[] = [],
 ): Deno.ChildProcess {
+  return spawn(q, [...q.args, ...machineArgs(ram, 64, `${dir}/${who}.qmp`), ...extra]);
+}
+
+function spawn(q: QemuBinary, args: string[]): Deno.ChildProcess {
   return new Deno.Command(q.bin, {
     env: q.env,
-    args: [
-      ...q.args,
-      ...machineArgs(ram, 64, `${dir}/${who}.qmp`),
-      ...extra,
-    ],
+    args,
     stdin: "null",
     stdout: "null",
     stderr: "piped",
-  }).spawn();
+  })
+    .spawn();
 }
 
-/** Pipes one proxied connection, recording source→destination bytes to `file`. */
-async function tee(src: Deno.Conn, dstPort: number, file: string): Promise<void> {
-  const dst = await Deno.connect({ hostname: "127.0.0.1", port: dstPort });
-  const out = await Deno.open(file, { write: true, create: true, truncate: true });
-  const forward = (async () => {
-    const buf = new Uint8Array(1 << 20);
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await src.read(buf);
-      } catch {
-        n = null;
-      }
-      if (n === null) break;
-      const b = buf.subarray(0, n);
-      let w = 0;
-      while (w < n) w += await out.write(b.subarray(w));
-      try {
-        w = 0;
-        while (w < n) w += await dst.write(b.subarray(w));
-      } catch {
-        break;
-      }
-    }
-    try {
-      dst.closeWrite();
-    } catch { /* closed */ }
-  })();
-  const backward = (async () => {
-    const buf = new Uint8Array(1 << 16);
-    for (;;) {
-      let n: number | null;
-      try {
-        n = await dst.read(buf);
-      } catch {
-        n = null;
-      }
-      if (n === null) break;
-      try {
-        let w = 0;
-        while (w < n) w += await src.write(buf.subarray(w, n));
-      } catch {
-        break;
-      }
-    }
-    try {
-      src.closeWrite();
-    } catch { /* closed */ }
-  })();
-  await Promise.all([forward, backward]);
-  out.close();
-  try {
-    src.close();
-  } catch { /* closed */ }
-  try {
-    dst.close();
-  } catch { /* closed */ }
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const p = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return p;
+/** Appends `s` unless it repeats the last entry. */
+function note(list: string[], s: string | undefined) {
+  if (s !== undefined && list[list.length - 1] !== s) list.push(s);
 }
 
 /** Runs a migration between two QEMUs through the recording proxy. */
 export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const { dir } = opts;
+  const qtest = opts.qtest ?? false;
   // userfaultfd (postcopy) needs shmem-backed guest RAM: keep the RAM files on /dev/shm.
   const ramDir = opts.mode === "postcopy"
     ? await Deno.makeTempDir({ dir: "/dev/shm", prefix: "migscope-" })
@@ -133,68 +132,117 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   await f.truncate(64 << 20);
   f.close();
   const dstPort = freePort();
-  const proxy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const proxyPort = (proxy.addr as Deno.NetAddr).port;
+  const proxy = new RecordingProxy(dir, dstPort);
   const q = opts.qemu ?? qemu72() ?? { bin: "qemu-system-x86_64", args: [], version: "?" };
-  const src = qemu(q, dir, "src", srcRam, []);
-  const dst = qemu(q, dir, "dst", dstRam, ["-incoming", "defer"]);
-  const deadline = Date.now() + 60_000;
-  const files: string[] = [];
-  const pipes: Promise<void>[] = [];
-  let accepting = true;
-  const acceptLoop = (async () => {
-    while (accepting) {
-      let c: Deno.Conn;
-      try {
-        c = await proxy.accept();
-      } catch {
-        break;
-      }
-      const file = `${dir}/conn${files.length}.bin`;
-      files.push(file);
-      pipes.push(tee(c, dstPort, file));
-    }
-  })();
-  const result: CaptureResult = { main: "", channels: [], dstRam, srcStatus: "", dstStatus: "" };
+  const src = spawn(q, qemuArgs(q, dir, "src", srcRam, qtest));
+  const dst = spawn(q, qemuArgs(q, dir, "dst", dstRam, qtest));
+  // Drained from the start: a full stderr pipe would stop QEMU.
+  const stderr = [src, dst].map((c) => new Response(c.stderr).text());
+  let exited = "";
+  const early = Promise.all([src, dst].map(async (c, i) => {
+    const st = await c.status;
+    exited ||= `the ${i ? "destination" : "source"} exited (${st.code})`;
+  }));
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+  const result: CaptureResult = {
+    main: "",
+    channels: [],
+    connections: [],
+    dstRam,
+    srcRam,
+    srcStatus: "",
+    dstStatus: "",
+    srcStatuses: [],
+    dstStatuses: [],
+    stats: {},
+    dstStats: {},
+  };
   let qs: Qmp | undefined;
   let qd: Qmp | undefined;
+  const qtests: Qtest[] = [];
   try {
-    qs = await Qmp.connect(`${dir}/src.qmp`, deadline);
-    qd = await Qmp.connect(`${dir}/dst.qmp`, deadline);
-    const caps: { capability: string; state: boolean }[] = [];
-    if (opts.mode === "multifd") caps.push({ capability: "multifd", state: true });
-    if (opts.mode === "postcopy") caps.push({ capability: "postcopy-ram", state: true });
-    for (const q of [qs, qd]) {
-      if (caps.length) await q.cmd("migrate-set-capabilities", { capabilities: caps });
-      if (opts.mode === "multifd") {
-        await q.cmd("migrate-set-parameters", { "multifd-channels": opts.channels ?? 2 });
+    // A QEMU that exits at start (bad arguments) fails the capture now, not at the deadline.
+    const alive = <T>(p: Promise<T>) =>
+      Promise.race([p, early.then(() => Promise.reject(new Error(exited)))]);
+    qs = await alive(Qmp.connect(`${dir}/src.qmp`, deadline));
+    qd = await alive(Qmp.connect(`${dir}/dst.qmp`, deadline));
+    const [s, d] = [qs, qd];
+    const caps = (opts.capabilities ?? []).slice();
+    if (opts.mode === "multifd") caps.unshift("multifd");
+    if (opts.mode === "postcopy") caps.unshift("postcopy-ram");
+    const params: Record<string, unknown> = { ...opts.parameters };
+    if (opts.mode === "multifd") params["multifd-channels"] ??= opts.channels ?? 2;
+    for (const m of [s, d]) {
+      if (caps.length) {
+        await m.cmd("migrate-set-capabilities", {
+          capabilities: caps.map((capability) => ({ capability, state: true })),
+        });
       }
+      if (Object.keys(params).length) await m.cmd("migrate-set-parameters", params);
     }
-    if (opts.mode === "postcopy") {
-      await qs.cmd("migrate-set-parameters", { "max-bandwidth": 8 << 20 });
+    const srcParams: Record<string, unknown> = {
+      ...(opts.mode === "postcopy" && !opts.drive ? { "max-bandwidth": 8 << 20 } : {}),
+      ...opts.drive?.sourceParameters,
+      ...opts.sourceParameters,
+    };
+    if (Object.keys(srcParams).length) await s.cmd("migrate-set-parameters", srcParams);
+    const query = async (m: Qmp, seen: string[]): Promise<MigrateInfo> => {
+      const info = (await m.cmd("query-migrate")).return as MigrateInfo;
+      note(seen, info.status);
+      return info;
+    };
+    const migration: Migration = {
+      src: s,
+      dst: d,
+      ramSize: 64 << 20,
+      deadline,
+      query: () => query(s, result.srcStatuses),
+      dstQuery: () => query(d, result.dstStatuses),
+    };
+    if (qtest) {
+      migration.srcQtest = await Qtest.connect(`${dir}/src.qtest`, deadline);
+      migration.dstQtest = await Qtest.connect(`${dir}/dst.qtest`, deadline);
+      qtests.push(migration.srcQtest, migration.dstQtest);
     }
-    await qd.cmd("migrate-incoming", { uri: `tcp:127.0.0.1:${dstPort}` });
-    await qs.cmd("migrate", { uri: `tcp:127.0.0.1:${proxyPort}` });
-    if (opts.mode === "postcopy") {
+    await d.cmd("migrate-incoming", { uri: `tcp:127.0.0.1:${dstPort}` });
+    await s.cmd("migrate", { uri: `tcp:127.0.0.1:${proxy.port}` });
+    let driveError: string | undefined;
+    if (opts.drive) {
+      // A failed driver still lets the migration end, so the stats are its final ones.
+      await opts.drive.run(migration).catch((e) => {
+        driveError = (e as Error).message;
+      });
+      if (driveError) {
+        await s.cmd("migrate-set-parameters", { "max-bandwidth": 1 << 30 }).catch(() => {});
+      }
+    } else if (opts.mode === "postcopy") {
       await new Promise((r) => setTimeout(r, 300));
-      await qs.cmd("migrate-start-postcopy");
+      await s.cmd("migrate-start-postcopy");
     }
     for (;;) {
-      const s = ((await qs.cmd("query-migrate")).return as { status?: string }).status ?? "";
-      const d = ((await qd.cmd("query-migrate")).return as { status?: string }).status ?? "";
-      result.srcStatus = s;
-      result.dstStatus = d;
-      if ((s === "completed" && d === "completed") || s === "failed" || d === "failed") break;
-      if (Date.now() > deadline) throw new Error(`timed out: source ${s}, destination ${d}`);
-      await new Promise((r) => setTimeout(r, 50));
+      const si = await migration.query();
+      const di = await migration.dstQuery();
+      result.srcStatus = si.status ?? "";
+      result.dstStatus = di.status ?? "";
+      result.stats = si;
+      result.dstStats = di;
+      const done = (x: string) => x === "completed" || x === "failed";
+      if ((done(result.srcStatus) && done(result.dstStatus)) || si.status === "failed") break;
+      if (Date.now() > deadline) {
+        throw new Error(`timed out: source ${si.status}, destination ${di.status}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
+    const e = driveError ?? result.stats["error-desc"] ?? result.dstStats["error-desc"];
+    if (e) result.error = String(e);
   } catch (e) {
     result.error = (e as Error).message;
   } finally {
-    for (const q of [qs, qd]) await q?.cmd("quit").catch(() => {});
+    for (const t of qtests) t.close();
+    for (const m of [qs, qd]) await m?.cmd("quit").catch(() => {});
     qs?.close();
     qd?.close();
-    for (const child of [src, dst]) {
+    for (const [i, child] of [src, dst].entries()) {
       const t = setTimeout(() => {
         try {
           child.kill("SIGKILL");
@@ -202,13 +250,10 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       }, 5000);
       const st = await child.status;
       clearTimeout(t);
-      const err = await new Response(child.stderr).text();
-      if (!st.success && err) result.error = `${result.error ?? ""} ${err.trim()}`.trim();
+      const err = (await stderr[i]).trim();
+      if (!st.success && err) result.error = `${result.error ?? ""} ${err}`.trim();
     }
-    accepting = false;
-    proxy.close();
-    await acceptLoop;
-    await Promise.all(pipes);
+    result.connections = await proxy.close();
   }
   if (ramDir !== dir) {
     for (const f of ["src.pc.ram", "dst.pc.ram"]) {
@@ -216,15 +261,12 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     }
     await Deno.remove(ramDir, { recursive: true }).catch(() => {});
     result.dstRam = `${dir}/dst.pc.ram`;
+    result.srcRam = `${dir}/src.pc.ram`;
   }
-  for (const file of files) {
-    const head = new Uint8Array(4);
-    const fh = await Deno.open(file);
-    const n = await fh.read(head);
-    fh.close();
-    if (n === 4 && head[0] === 0x51 && head[1] === 0x45 && head[2] === 0x56 && head[3] === 0x4d) {
-      result.main = file;
-    } else if (n === 4 && head[0] === 0x11 && head[1] === 0x22) result.channels.push(file);
+  for (const c of result.connections) {
+    if (c.kind === "main" && !result.main) result.main = c.file;
+    else if (c.kind === "multifd") result.channels.push(c.file);
+    else if (c.kind === "preempt" && !result.preempt) result.preempt = c.file;
   }
   return result;
 }
@@ -232,13 +274,30 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
 if (import.meta.main) {
   const { values } = parseArgs({
     args: Deno.args,
-    options: { mode: { type: "string", default: "multifd" }, out: { type: "string" } },
+    options: {
+      mode: { type: "string", default: "multifd" },
+      out: { type: "string" },
+      qemu10: { type: "boolean", default: false },
+      compression: { type: "string" },
+      dirty: { type: "boolean", default: false },
+      preempt: { type: "boolean", default: false },
+    },
   });
   const dir = values.out ?? await Deno.makeTempDir();
   await Deno.mkdir(dir, { recursive: true });
   const ram = new Uint8Array(64 << 20);
   for (let p = 0; p < ram.length / 4096; p += 3) ram.fill((p * 7) & 0xff, p * 4096, p * 4096 + 512);
-  const r = await capture({ mode: values.mode as CaptureOptions["mode"], dir, ram });
+  const preempt = values.preempt;
+  const r = await capture({
+    mode: values.mode as CaptureOptions["mode"],
+    dir,
+    ram,
+    qemu: values.qemu10 ? qemu10() : undefined,
+    parameters: values.compression ? { "multifd-compression": values.compression } : undefined,
+    capabilities: preempt ? ["postcopy-preempt"] : undefined,
+    qtest: values.dirty || preempt,
+    drive: values.dirty ? dirtyWhileMigrating() : preempt ? postcopyFaults() : undefined,
+  });
   console.log(JSON.stringify(r, null, 2));
 }
 
