@@ -243,3 +243,31 @@ Deno.test("replay: a channel from another migration (source UUID) is refused in 
   assert.equal(r.stderr.trim().split("\n").length, 1);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("replay: a compressed packet's page offset outside its block is a one-line error", async () => {
+  const { ByteWriter } = await import("../../src/wire/writer.ts");
+  const F = await import("../../src/emit/frame.ts");
+  const w = new ByteWriter();
+  F.writeHeader(w);
+  F.writeSectionFull(w, "START", 1, "ram", 0, 4);
+  F.writeRamMemSize(w, [{ name: "pc.ram", size: 8 * PAGE }]); // the channel writes 0x9000
+  F.writeRamEos(w);
+  F.writeSectionShort(w, "END", 1);
+  F.writeRamEos(w);
+  F.writeEof(w);
+  const dir = await Deno.makeTempDir();
+  await Deno.writeFile(`${dir}/main.mig`, w.result());
+  await Deno.writeFile(`${dir}/ch.bin`, (await zlibChannelFile()).bytes);
+  const r = await runCli([
+    "replay",
+    `${dir}/main.mig`,
+    "--channel",
+    `${dir}/ch.bin`,
+    "--out",
+    `${dir}/out`,
+  ]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /illegal offset 0x9000 in 'pc\.ram'/);
+  assert.equal(r.stderr.trim().split("\n").length, 1);
+  await Deno.remove(dir, { recursive: true });
+});
