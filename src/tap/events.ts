@@ -1,0 +1,119 @@
+/**
+ * What the tap reports while a migration passes through it, in order: connections opening
+ * and closing, bytes per connection and direction, and what the main channel's parser sees
+ * (sections, commands, passes, page counts). The live terminal view and the NDJSON event
+ * stream are both renderings of these events.
+ * @module
+ */
+
+/** What a connection carries, told from its first bytes (or its place in the order). */
+export type ConnectionKind = "main" | "multifd" | "preempt" | "unknown";
+
+/** Which way bytes flow: source → destination, or the return path. */
+export type Direction = "s2d" | "d2s";
+
+/** A connection was accepted from the source and connected to the destination. */
+export interface ConnectionEvent {
+  type: "connection";
+  /** Milliseconds since the tap started. */
+  t: number;
+  /** Accept order, from 0. */
+  n: number;
+  kind: ConnectionKind;
+  /** Multifd channel id (from its initial packet). */
+  channelId?: number;
+  /** Where each direction is recorded (with --record). */
+  files?: { s2d: string; d2s: string };
+}
+
+/** Bytes forwarded so far on a connection (sent at most ~10 times a second per connection). */
+export interface BytesEvent {
+  type: "bytes";
+  t: number;
+  n: number;
+  s2d: number;
+  d2s: number;
+}
+
+/** A section of the main channel was read completely (its timeline row). */
+export interface SectionEvent {
+  type: "section";
+  t: number;
+  offset: number;
+  /** START, PART, END or FULL. */
+  section: string;
+  sectionId: number;
+  idstr?: string;
+  bytes: number;
+  /** Pages it carried by kind. */
+  pages: { zero: number; page: number; xbzrle: number; compressed: number };
+  /** Dirty pass of its last RAM record (RAM sections). */
+  pass?: number;
+}
+
+/** A command on the main channel (SWITCHOVER_START, POSTCOPY_LISTEN/RUN, PACKAGED, PING…). */
+export interface CommandEvent {
+  type: "command";
+  t: number;
+  offset: number;
+  name: string;
+  detail?: string;
+}
+
+/** A dirty pass ended (the page addresses wrapped): its page counts. */
+export interface PassEvent {
+  type: "pass";
+  t: number;
+  index: number;
+  pages: number;
+  zero: number;
+  xbzrle: number;
+  bytes: number;
+  /** Milliseconds the pass took on the wire. */
+  ms: number;
+}
+
+/** A connection closed; `first` is the side that closed (or failed) first. */
+export interface CloseEvent {
+  type: "close";
+  t: number;
+  n: number;
+  first: "source" | "destination";
+  s2d: number;
+  d2s: number;
+  /** A socket error, when the close was one. */
+  error?: string;
+}
+
+/** The main channel's parser stopped before the stream's end: where and why. */
+export interface ParseErrorEvent {
+  type: "parse-error";
+  t: number;
+  offset: number | null;
+  section: string | null;
+  record: string | null;
+  message: string;
+}
+
+/** The migration is over (every connection closed). */
+export interface EndEvent {
+  type: "end";
+  t: number;
+  /** The main stream reached EOF (and its trailer, if any). */
+  complete: boolean;
+  /** Which side closed the main connection first. */
+  firstClose?: "source" | "destination";
+  /** With --record: the replay command for the recording. */
+  replay?: string;
+}
+
+/** Any tap event. */
+export type TapEvent =
+  | ConnectionEvent
+  | BytesEvent
+  | SectionEvent
+  | CommandEvent
+  | PassEvent
+  | CloseEvent
+  | ParseErrorEvent
+  | EndEvent;
