@@ -34,7 +34,7 @@ export { Qtest } from "./capture/qtest.ts";
 export interface CaptureOptions {
   mode: "precopy" | "multifd" | "postcopy";
   dir: string;
-  /** Source RAM content (64 MiB). */
+  /** Source RAM content; its length is the guest's RAM size (whole MiB; the tests use 64 MiB). */
   ram: Uint8Array;
   channels?: number;
   /** Which QEMU runs both sides (default: the system's 7.2). */
@@ -83,8 +83,15 @@ export interface CaptureResult {
 }
 
 /** The QEMU command line of one side. */
-function qemuArgs(q: QemuBinary, dir: string, who: string, ram: string, qtest: boolean): string[] {
-  const m = machineArgs(ram, 64, `${dir}/${who}.qmp`);
+function qemuArgs(
+  q: QemuBinary,
+  dir: string,
+  who: string,
+  ram: string,
+  ramMiB: number,
+  qtest: boolean,
+): string[] {
+  const m = machineArgs(ram, ramMiB, `${dir}/${who}.qmp`);
   if (qtest) {
     m.push("-qtest", `unix:${dir}/${who}.qtest,server=on,wait=off`, "-qtest-log", "/dev/null");
   }
@@ -127,15 +134,17 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     : dir;
   const srcRam = `${ramDir}/src.pc.ram`;
   const dstRam = `${ramDir}/dst.pc.ram`;
+  const ramMiB = opts.ram.length / (1 << 20);
+  if (!Number.isInteger(ramMiB) || ramMiB === 0) throw new Error("guest RAM must be whole MiB");
   await Deno.writeFile(srcRam, opts.ram);
   const f = await Deno.open(dstRam, { create: true, write: true });
-  await f.truncate(64 << 20);
+  await f.truncate(opts.ram.length);
   f.close();
   const dstPort = freePort();
   const proxy = new RecordingProxy(dir, dstPort);
   const q = opts.qemu ?? qemu72() ?? { bin: "qemu-system-x86_64", args: [], version: "?" };
-  const src = spawn(q, qemuArgs(q, dir, "src", srcRam, qtest));
-  const dst = spawn(q, qemuArgs(q, dir, "dst", dstRam, qtest));
+  const src = spawn(q, qemuArgs(q, dir, "src", srcRam, ramMiB, qtest));
+  const dst = spawn(q, qemuArgs(q, dir, "dst", dstRam, ramMiB, qtest));
   // Drained from the start: a full stderr pipe would stop QEMU.
   const stderr = [src, dst].map((c) => new Response(c.stderr).text());
   let exited = "";
@@ -194,7 +203,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
     const migration: Migration = {
       src: s,
       dst: d,
-      ramSize: 64 << 20,
+      ramSize: opts.ram.length,
       deadline,
       query: () => query(s, result.srcStatuses),
       dstQuery: () => query(d, result.dstStatuses),
