@@ -7,7 +7,10 @@
  *   zlib header); a length equal to the page size means the page is sent as is;
  * - qatzip: one gzip blob per packet.
  * Output is bounded: a payload that inflates past the packet's pages is an error as soon as it
- * does. node:zlib is loaded only when a compressed channel is met.
+ * does. node:zlib is loaded only when a compressed channel is met. zlib and zstd are decoded by
+ * the zlib handle's synchronous write straight into the packet's pages ({@link HandleDecoder}, as
+ * src/container/decompress.ts does for zstd containers), with the node:stream decoder as the
+ * fallback where node:zlib has no such handle.
  * @module
  */
 import type { MultifdCompression } from "../protocol/multifd.ts";
@@ -37,17 +40,23 @@ export async function payloadDecoder(
   const z = zlib;
   switch (method) {
     case "zlib":
-      return new ContinuingDecoder(
-        "zlib",
-        z.createInflate({ chunkSize: 512 << 10 }),
-        z.constants.Z_SYNC_FLUSH,
-      );
+      return HandleDecoder.of("zlib", z.createInflate(), z.constants.Z_SYNC_FLUSH) ??
+        new ContinuingDecoder(
+          "zlib",
+          z.createInflate({ chunkSize: 512 << 10 }),
+          z.constants.Z_SYNC_FLUSH,
+        );
     case "zstd":
-      return new ContinuingDecoder(
+      return HandleDecoder.of(
         "zstd",
-        z.createZstdDecompress({ chunkSize: 512 << 10 }) as unknown as NodeStream,
+        z.createZstdDecompress() as unknown as NodeStream,
         z.constants.ZSTD_e_flush,
-      );
+      ) ??
+        new ContinuingDecoder(
+          "zstd",
+          z.createZstdDecompress({ chunkSize: 512 << 10 }) as unknown as NodeStream,
+          z.constants.ZSTD_e_flush,
+        );
     case "qpl":
     case "uadk":
       return new PageDeflateDecoder(z, pageSize);
@@ -60,6 +69,129 @@ export async function payloadDecoder(
 
 function why(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+/** The synchronous write of a node:zlib handle (Node's and Deno's expose it as `_handle`). */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  /** Called (synchronously, inside writeSync) with zlib's message on bad data. */
+  onerror?: (message: string, errno: number) => void;
+}
+
+/** What a node:zlib Transform holds: its handle and `[availOut, availIn]` after each write. */
+interface ZlibInternals {
+  _handle?: ZlibHandle | null;
+  _writeState?: Uint32Array;
+  destroyed?: boolean;
+}
+
+/**
+ * zlib or zstd: one decoder for the whole channel, driven by the handle's synchronous write
+ * straight into the packet's pages — no node:stream, no output chunks, no copy, no wait for
+ * callbacks (through node:stream, replay of a 1 GiB guest's zstd multifd capture took 1.03 s
+ * instead of 0.88 s, its channels' parse and decode alone 0.65 s instead of 0.45 s). Output
+ * past the packet is looked for in a small spare buffer.
+ */
+class HandleDecoder implements PayloadDecoder {
+  readonly #name: string;
+  readonly #t: NodeStream & ZlibInternals;
+  readonly #h: ZlibHandle;
+  readonly #state: Uint32Array;
+  readonly #flush: number;
+  readonly #spare = new Uint8Array(4096);
+  #err?: string;
+  #broken = false;
+
+  /** A decoder over `t`'s handle; undefined (and `t` closed) where it has no synchronous write. */
+  static of(name: string, t: NodeStream, flush: number): HandleDecoder | undefined {
+    const x = t as NodeStream & ZlibInternals;
+    const h = x._handle;
+    const state = x._writeState;
+    if (!h || typeof h.writeSync !== "function" || !(state instanceof Uint32Array)) {
+      t.close();
+      return undefined;
+    }
+    return new HandleDecoder(name, x, h, state, flush);
+  }
+
+  private constructor(
+    name: string,
+    t: NodeStream & ZlibInternals,
+    h: ZlibHandle,
+    state: Uint32Array,
+    flush: number,
+  ) {
+    this.#name = name;
+    this.#t = t;
+    this.#h = h;
+    this.#state = state;
+    this.#flush = flush;
+    t.on("error", (e: unknown) => this.#err ??= why(e)); // none may go unhandled
+    h.onerror = (message: string) => this.#err ??= message;
+  }
+
+  decode(payload: Uint8Array, out: Uint8Array): Promise<void> {
+    if (this.#broken) {
+      throw new PayloadError(`cannot be decoded: the channel's ${this.#name} stream broke before`);
+    }
+    this.#broken = true; // until the payload decoded to exactly the packet's pages
+    const got = this.#run(payload, out);
+    if (got !== out.length) {
+      throw new PayloadError(`inflates to ${got} bytes, not the packet's ${out.length}`);
+    }
+    this.#broken = false;
+    return Promise.resolve();
+  }
+
+  /** Feeds the whole payload, filling `out`; returns the bytes written to it. */
+  #run(payload: Uint8Array, out: Uint8Array): number {
+    let inOff = 0;
+    let outOff = 0;
+    for (;;) {
+      const full = outOff === out.length;
+      const dst = full ? this.#spare : out;
+      const at = full ? 0 : outOff;
+      const room = dst.length - at;
+      const inLen = payload.length - inOff;
+      this.#write(payload, inOff, inLen, dst, at, room);
+      const n = room - this.#state[0];
+      const used = inLen - this.#state[1];
+      inOff += used;
+      if (full && n > 0) throw new PayloadError(`inflates past the packet's ${out.length} bytes`);
+      outOff += n;
+      // Room left after all the input went in: the decoder has given all it can.
+      if (this.#state[0] > 0 && inOff === payload.length) return outOff;
+      if (n === 0 && used === 0) {
+        if (inOff < payload.length) {
+          throw new PayloadError(`does not decode (${payload.length - inOff} bytes not taken)`);
+        }
+        return outOff;
+      }
+    }
+  }
+
+  #write(input: Uint8Array, inOff: number, inLen: number, dst: Uint8Array, at: number, n: number) {
+    try {
+      this.#h.writeSync(this.#flush, input, inOff, inLen, dst, at, n);
+    } catch (e) {
+      this.#err ??= why(e);
+    }
+    // Where a handle reports errors by destroying its stream instead of throwing (Node).
+    if (!this.#err && this.#t.destroyed) this.#err = "the decoder failed";
+    if (this.#err) throw new PayloadError(`does not decode (${this.#err})`);
+  }
+
+  close() {
+    this.#t.close();
+  }
 }
 
 /** zlib or zstd: one node:zlib stream for the whole channel, flushed after each payload. */

@@ -1,0 +1,99 @@
+/**
+ * The zlib / zstd channel decoders of src/parse/multifd_payload.ts, driven by the zlib handle's
+ * synchronous write: one stream per channel flushed per packet (as QEMU's sender does) decodes
+ * packet by packet into exactly the packet's pages, with payloads split anywhere across the
+ * stream's blocks; a payload that inflates past or short of its packet, or does not decode, is a
+ * PayloadError, and the channel's later packets are refused.
+ */
+import assert from "node:assert/strict";
+import zlib from "node:zlib";
+import { Buffer } from "node:buffer";
+import { payloadDecoder, PayloadError } from "../../src/parse/multifd_payload.ts";
+
+const PAGE = 4096;
+
+/** `n` pages that compress, but not to nothing. */
+function pages(n: number, seed: number): Uint8Array {
+  const b = new Uint8Array(n * PAGE);
+  let x = seed || 1;
+  for (let i = 0; i < b.length; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b[i] = x & 0x3f;
+  }
+  return b;
+}
+
+/** One stream of `method`, flushed after each packet's pages: the packets' payloads. */
+async function encode(method: "zlib" | "zstd", packets: Uint8Array[]): Promise<Uint8Array[]> {
+  const z = method === "zlib" ? zlib.createDeflate() : zlib.createZstdCompress();
+  const flush = method === "zlib" ? zlib.constants.Z_SYNC_FLUSH : zlib.constants.ZSTD_e_flush;
+  let chunks: Buffer[] = [];
+  z.on("data", (c: Buffer) => chunks.push(c));
+  const out: Uint8Array[] = [];
+  for (const p of packets) {
+    z.write(p);
+    await new Promise<void>((r) => z.flush(flush, () => r()));
+    out.push(new Uint8Array(Buffer.concat(chunks)));
+    chunks = [];
+  }
+  z.destroy();
+  return out;
+}
+
+async function decodeError(f: () => Promise<void>): Promise<string> {
+  try {
+    await f();
+  } catch (e) {
+    assert.ok(e instanceof PayloadError, String(e));
+    return e.message;
+  }
+  throw new Error("no error");
+}
+
+for (const method of ["zlib", "zstd"] as const) {
+  Deno.test(`${method}: a channel's payloads decode packet by packet to exactly their pages`, async () => {
+    const packets = [pages(128, 1), pages(3, 2), pages(128, 3), pages(1, 4), pages(64, 5)];
+    const payloads = await encode(method, packets);
+    const d = await payloadDecoder(method, PAGE);
+    const out = new Uint8Array(128 * PAGE);
+    for (const [i, p] of packets.entries()) {
+      out.fill(0xee);
+      await d.decode(payloads[i], out.subarray(0, p.length));
+      assert.deepEqual(out.subarray(0, p.length), p, `packet ${i}`);
+      assert.equal(out[p.length] ?? 0xee, 0xee, "nothing written past the packet");
+    }
+    d.close();
+  });
+
+  Deno.test(`${method}: past, short and broken payloads are PayloadErrors`, async () => {
+    const payloads = await encode(method, [pages(4, 7), pages(4, 8)]);
+    // The payload holds 4 pages: a 3-page packet overflows, a 5-page one falls short.
+    let d = await payloadDecoder(method, PAGE);
+    assert.match(
+      await decodeError(() => d.decode(payloads[0], new Uint8Array(3 * PAGE))),
+      /^inflates past the packet's 12288 bytes$/,
+    );
+    assert.match(
+      await decodeError(() => d.decode(payloads[1], new Uint8Array(4 * PAGE))),
+      new RegExp(`cannot be decoded: the channel's ${method} stream broke before`),
+    );
+    d.close();
+    d = await payloadDecoder(method, PAGE);
+    assert.match(
+      await decodeError(() => d.decode(payloads[0], new Uint8Array(5 * PAGE))),
+      /^inflates to 16384 bytes, not the packet's 20480$/,
+    );
+    d.close();
+    // Corrupt bytes inside the first packet's data.
+    const bad = payloads[0].slice();
+    bad.fill(0xff, 2, Math.min(bad.length, 40));
+    d = await payloadDecoder(method, PAGE);
+    assert.match(
+      await decodeError(() => d.decode(bad, new Uint8Array(4 * PAGE))),
+      /^does not decode \(/,
+    );
+    d.close();
+  });
+}
