@@ -1,0 +1,149 @@
+/**
+ * One connection through the tap: its pipe, its kind (told from the first source bytes), its
+ * recording, and for the main channel the live parser fed from the forwarded bytes.
+ * @module
+ */
+import { type Classified, classify } from "./classify.ts";
+import type { ConnectionEvent, TapEvent } from "./events.ts";
+import { type Endpoint, Pipe, type Side } from "./forward.ts";
+import { LiveParser } from "./live_parse.ts";
+import type { ConnectionFiles } from "./record.ts";
+
+/** What a connection needs from the tap that accepted it. */
+export interface ConnectionContext {
+  emit(e: TapEvent): void;
+  /** Milliseconds since the tap started. */
+  now(): number;
+  /** True when an earlier connection (lower accept number) is the main channel. */
+  mainBefore(n: number): boolean;
+  /** True when the main channel was already found (only the first one is parsed). */
+  hasMain(): boolean;
+  /** Bytes the main channel's parser may fall behind by. */
+  parseLimit?: number;
+  /** Bytes per socket read. */
+  chunk?: number;
+}
+
+/** A connection's record in the manifest and in the tap's outcome. */
+export interface ConnectionInfo {
+  n: number;
+  kind: Classified["kind"];
+  channelId?: number;
+  /** File names inside the recording directory. */
+  files?: { s2d: string; d2s: string };
+  s2d: number;
+  d2s: number;
+  opened: string;
+  closed?: string;
+  first?: Side;
+  error?: string;
+}
+
+/** One accepted connection, forwarded to its own destination connection. */
+export class TapConnection {
+  readonly n: number;
+  readonly pipe: Pipe;
+  readonly opened = new Date();
+  closed?: Date;
+  kind?: Classified;
+  /** The main channel's parser (the first main channel only). */
+  parser?: LiveParser;
+  /** Resolves once both sockets are closed and the files settled. */
+  readonly done: Promise<void>;
+  readonly #ctx: ConnectionContext;
+  readonly #files?: ConnectionFiles;
+  /** Source bytes seen before the kind was known. */
+  #head = new Uint8Array(0);
+  #naming?: Promise<void>;
+
+  constructor(
+    n: number,
+    src: Endpoint,
+    dst: Endpoint,
+    ctx: ConnectionContext,
+    files?: ConnectionFiles,
+  ) {
+    this.n = n;
+    this.#ctx = ctx;
+    this.#files = files;
+    this.pipe = new Pipe(src, dst, {
+      chunk: (dir, bytes) => this.#chunk(dir, bytes),
+      end: (dir) => {
+        if (dir !== "s2d") return;
+        if (!this.kind) this.#classified(classify(this.#head, true, ctx.mainBefore(n))!);
+        this.parser?.end();
+      },
+    }, ctx.chunk);
+    this.done = this.pipe.done.then(() => this.#settle());
+  }
+
+  /** The connection as the manifest records it. */
+  info(): ConnectionInfo {
+    const p = this.pipe;
+    return {
+      n: this.n,
+      kind: this.kind?.kind ?? "unknown",
+      ...(this.kind?.channelId !== undefined ? { channelId: this.kind.channelId } : {}),
+      ...(this.#files ? { files: { ...this.#files.names } } : {}),
+      s2d: p.s2d,
+      d2s: p.d2s,
+      opened: this.opened.toISOString(),
+      ...(this.closed ? { closed: this.closed.toISOString() } : {}),
+      ...(p.first ? { first: p.first } : {}),
+      ...(p.error ? { error: p.error } : {}),
+    };
+  }
+
+  #chunk(dir: "s2d" | "d2s", bytes: Uint8Array): Promise<void> | undefined {
+    const waits: Promise<void>[] = [];
+    if (dir === "s2d" && !this.kind) {
+      const head = new Uint8Array(this.#head.length + bytes.length);
+      head.set(this.#head);
+      head.set(bytes, this.#head.length);
+      this.#head = head;
+      const c = classify(head, false, this.#ctx.mainBefore(this.n));
+      if (c) {
+        this.#classified(c);
+        const first = this.parser?.push(head);
+        if (first) waits.push(first);
+      }
+    } else if (dir === "s2d" && this.parser) {
+      const p = this.parser.push(bytes.slice());
+      if (p) waits.push(p);
+    }
+    if (this.#files) waits.push(this.#files.write(dir, bytes));
+    if (waits.length === 0) return undefined;
+    return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
+  }
+
+  #classified(c: Classified) {
+    const ctx = this.#ctx;
+    if (c.kind === "main" && !ctx.hasMain()) {
+      this.parser = new LiveParser(ctx.emit, ctx.now, ctx.parseLimit);
+    }
+    this.kind = c;
+    this.#head = new Uint8Array(0);
+    this.#naming = this.#files?.name(c.kind);
+    const e: ConnectionEvent = { type: "connection", t: ctx.now(), n: this.n, kind: c.kind };
+    if (c.channelId !== undefined) e.channelId = c.channelId;
+    if (this.#files) e.files = { ...this.#files.names };
+    ctx.emit(e);
+  }
+
+  async #settle(): Promise<void> {
+    if (!this.kind) this.#classified(classify(this.#head, true, this.#ctx.mainBefore(this.n))!);
+    await this.#naming;
+    await this.#files?.close({ s2d: this.pipe.s2d, d2s: this.pipe.d2s });
+    this.closed = new Date();
+    const p = this.pipe;
+    this.#ctx.emit({
+      type: "close",
+      t: this.#ctx.now(),
+      n: this.n,
+      first: p.first ?? "source",
+      s2d: p.s2d,
+      d2s: p.d2s,
+      ...(p.error ? { error: p.error } : {}),
+    });
+  }
+}

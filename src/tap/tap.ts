@@ -1,0 +1,316 @@
+/**
+ * The tap: a proxy between a migration source and its destination that forwards every
+ * connection the source opens (main channel, multifd channels, postcopy preempt) byte for byte,
+ * each to its own destination connection opened in accept order, parses the main channel as it
+ * passes, tells what it sees as {@link TapEvent}s, and optionally records both directions of
+ * every connection. It ends when every connection has closed.
+ * @module
+ */
+import type { InspectResult } from "../report/inspect_stream.ts";
+import { errorObject } from "../report/documents.ts";
+import { formatAddress, type TapAddress } from "./address.ts";
+import { type ConnectionInfo, TapConnection } from "./connection.ts";
+import type { TapEvent } from "./events.ts";
+import type { Side } from "./forward.ts";
+import {
+  PARTIAL_NOTE,
+  replayCommand,
+  type StopPoint,
+  type TapEnd,
+  type TapManifest,
+} from "./manifest.ts";
+import { Recording } from "./record.ts";
+
+/** Options of {@link Tap.open}. */
+export interface TapOptions {
+  listen: TapAddress;
+  to: TapAddress;
+  /** Record every connection into this directory (created 0700 when missing). */
+  record?: string;
+  /** The migscope version, for the manifest. */
+  version?: string;
+  /** Every event, in order. */
+  onEvent(e: TapEvent): void;
+  /** Aborting it ends the tap: connections closed, recordings and manifest kept. */
+  signal?: AbortSignal;
+  /** Bytes the main channel's parser may fall behind the forwarding by (default 8 MiB). */
+  parseLimit?: number;
+  /** Bytes per socket read (default 256 KiB). */
+  chunk?: number;
+  /** Milliseconds between two bytes events of a connection (default 100). */
+  bytesEveryMs?: number;
+}
+
+/** The tap cannot listen where it was told to; the message is one line. */
+export class ListenError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ListenError";
+  }
+}
+
+/** How a tap ended and what passed through it. */
+export interface TapOutcome {
+  end: TapEnd;
+  /** The main stream reached EOF. */
+  complete: boolean;
+  /** The main channel's parse (absent when no main channel came). */
+  parse?: InspectResult;
+  /** Where the main stream stopped, when it did not reach EOF. */
+  stopped?: StopPoint;
+  /** Which side closed the main connection first. */
+  firstClose?: Side;
+  /** Why the destination was unreachable (`end` "unreachable"). */
+  error?: string;
+  recordingError?: string;
+  connections: ConnectionInfo[];
+  /** With a recording: the replay command, and the manifest's path. */
+  replay?: string;
+  manifest?: string;
+}
+
+function oneLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}
+
+/** A listening tap; {@link Tap.run} forwards until the migration is over. */
+export class Tap {
+  /** Where it listens (the port resolved when 0 was asked for). */
+  readonly address: TapAddress;
+  readonly #opts: TapOptions;
+  readonly #listener: Deno.Listener;
+  readonly #rec?: Recording;
+  readonly #t0 = performance.now();
+  readonly #start = new Date();
+  readonly #conns: TapConnection[] = [];
+  #accepting = false;
+  #endReason?: "closed" | "interrupted" | "unreachable";
+  #ended!: () => void;
+  readonly #endedP = new Promise<void>((r) => this.#ended = r);
+  #unreachable?: string;
+  #outcome?: TapOutcome;
+  readonly #lastBytes = new Map<number, string>();
+
+  private constructor(opts: TapOptions, listener: Deno.Listener, rec?: Recording) {
+    this.#opts = opts;
+    this.#listener = listener;
+    this.#rec = rec;
+    const a = listener.addr;
+    this.address = a.transport === "unix"
+      ? { transport: "unix", path: (a as Deno.UnixAddr).path }
+      : {
+        transport: "tcp",
+        hostname: (a as Deno.NetAddr).hostname,
+        port: (a as Deno.NetAddr).port,
+      };
+  }
+
+  /** Listens (ListenError when it cannot) and prepares the recording directory (RecordError). */
+  static async open(opts: TapOptions): Promise<Tap> {
+    let listener: Deno.Listener;
+    const l = opts.listen;
+    try {
+      listener = l.transport === "unix"
+        ? Deno.listen({ transport: "unix", path: l.path })
+        : Deno.listen({ hostname: l.hostname, port: l.port });
+    } catch (e) {
+      throw new ListenError(`cannot listen on ${formatAddress(l)}: ${oneLine(e)}`);
+    }
+    try {
+      const rec = opts.record === undefined ? undefined : await Recording.create(opts.record);
+      return new Tap(opts, listener, rec);
+    } catch (e) {
+      listener.close();
+      if (l.transport === "unix") Deno.remove(l.path).catch(() => {});
+      throw e;
+    }
+  }
+
+  #now = (): number => Math.round(performance.now() - this.#t0);
+
+  /** Forwards until every connection has closed (or the signal, or an unreachable destination). */
+  async run(): Promise<TapOutcome> {
+    const signal = this.#opts.signal;
+    const onAbort = () => this.#finish("interrupted");
+    signal?.addEventListener("abort", onAbort);
+    if (signal?.aborted) onAbort();
+    const ticker = setInterval(() => this.#tickBytes(), this.#opts.bytesEveryMs ?? 100);
+    const loop = this.#acceptLoop();
+    try {
+      await this.#endedP;
+    } finally {
+      clearInterval(ticker);
+      signal?.removeEventListener("abort", onAbort);
+      this.#closeListener();
+      await loop;
+    }
+    if (this.#endReason !== "closed") { for (const c of this.#conns) c.pipe.abort(); }
+    await Promise.all(this.#conns.map((c) => c.done));
+    const main = this.#conns.find((c) => c.parser);
+    if (this.#endReason === "interrupted") main?.parser?.abort();
+    const parse = await main?.parser?.done;
+    return this.#conclude(parse, main);
+  }
+
+  /**
+   * Last resort of a forced exit (the work did not unwind after a signal): the manifest as
+   * things are, files closed, the unix socket removed. Synchronous, idempotent.
+   */
+  emergencyCleanup(): void {
+    this.#closeListener();
+    if (this.#outcome || !this.#rec) return;
+    const outcome: TapOutcome = {
+      end: "interrupted",
+      complete: false,
+      connections: this.#conns.map((c) => c.info()),
+    };
+    this.#writeManifest(outcome);
+  }
+
+  #finish(reason: "closed" | "interrupted" | "unreachable") {
+    if (this.#endReason) return;
+    this.#endReason = reason;
+    this.#ended();
+  }
+
+  #closeListener() {
+    try {
+      this.#listener.close();
+    } catch { /* closed */ }
+    const l = this.#opts.listen;
+    if (l.transport === "unix") {
+      try {
+        if (Deno.lstatSync(l.path).isSocket) Deno.removeSync(l.path);
+      } catch { /* gone */ }
+    }
+  }
+
+  async #acceptLoop(): Promise<void> {
+    while (!this.#endReason) {
+      let src: Deno.Conn;
+      try {
+        src = await this.#listener.accept();
+      } catch {
+        if (this.#endReason) return;
+        await new Promise((r) => setTimeout(r, 50)); // EMFILE and such: try again
+        continue;
+      }
+      if (this.#endReason) {
+        src.close();
+        return;
+      }
+      this.#accepting = true;
+      try {
+        await this.#connect(src);
+      } finally {
+        this.#accepting = false;
+      }
+      this.#maybeEnd();
+    }
+  }
+
+  /** Opens the destination connection for `src` (before the next accept: same order). */
+  async #connect(src: Deno.Conn): Promise<void> {
+    const n = this.#conns.length;
+    const to = this.#opts.to;
+    let dst: Deno.Conn;
+    try {
+      dst = to.transport === "unix"
+        ? await Deno.connect({ transport: "unix", path: to.path })
+        : await Deno.connect({ hostname: to.hostname, port: to.port });
+    } catch (e) {
+      src.close();
+      this.#unreachable ??= `cannot connect to the destination ${formatAddress(to)} for ` +
+        `connection ${n}: ${oneLine(e)} (the source's connection was closed)`;
+      return this.#finish("unreachable");
+    }
+    let files;
+    try {
+      files = await this.#rec?.open(n);
+    } catch (e) {
+      this.#rec!.failed(`recording connection ${n}`, e);
+    }
+    const conn = new TapConnection(n, src, dst, {
+      emit: (e) => this.#opts.onEvent(e),
+      now: this.#now,
+      mainBefore: (k) => this.#conns.some((c) => c.n < k && c.kind?.kind === "main"),
+      hasMain: () => this.#conns.some((c) => c.parser),
+      parseLimit: this.#opts.parseLimit,
+      chunk: this.#opts.chunk,
+    }, files);
+    this.#conns.push(conn);
+    conn.done.then(() => this.#maybeEnd());
+  }
+
+  #maybeEnd() {
+    if (this.#accepting || this.#conns.length === 0) return;
+    if (this.#conns.every((c) => c.closed)) this.#finish("closed");
+  }
+
+  #tickBytes() {
+    for (const c of this.#conns) {
+      if (!c.kind || c.closed) continue;
+      const { s2d, d2s } = c.pipe;
+      const key = `${s2d}/${d2s}`;
+      if (this.#lastBytes.get(c.n) === key) continue;
+      this.#lastBytes.set(c.n, key);
+      this.#opts.onEvent({ type: "bytes", t: this.#now(), n: c.n, s2d, d2s });
+    }
+  }
+
+  #conclude(parse: InspectResult | undefined, main: TapConnection | undefined): TapOutcome {
+    const complete = this.#endReason === "closed" && parse !== undefined && !parse.error &&
+      parse.summary.eof !== undefined;
+    const connections = this.#conns.map((c) => c.info());
+    const outcome: TapOutcome = {
+      end: this.#endReason === "closed" ? (complete ? "complete" : "incomplete") : this.#endReason!,
+      complete,
+      parse,
+      connections,
+    };
+    if (parse?.error) outcome.stopped = errorObject(parse.error);
+    if (main?.pipe.first) outcome.firstClose = main.pipe.first;
+    if (this.#unreachable) outcome.error = this.#unreachable;
+    if (this.#rec) {
+      outcome.replay = replayCommand(this.#rec.dir, connections);
+      outcome.manifest = `${this.#rec.dir}/manifest.json`;
+    }
+    this.#opts.onEvent({
+      type: "end",
+      t: this.#now(),
+      complete,
+      ...(outcome.firstClose ? { firstClose: outcome.firstClose } : {}),
+      ...(outcome.replay ? { replay: outcome.replay } : {}),
+    });
+    if (this.#rec) this.#writeManifest(outcome);
+    this.#outcome = outcome;
+    return outcome;
+  }
+
+  #writeManifest(o: TapOutcome) {
+    const rec = this.#rec!;
+    const m: TapManifest = {
+      format: "migscope-tap",
+      version: 1,
+      ...(this.#opts.version ? { migscope: this.#opts.version } : {}),
+      listen: formatAddress(this.address),
+      to: formatAddress(this.#opts.to),
+      start: this.#start.toISOString(),
+      end: new Date().toISOString(),
+      outcome: o.end,
+      complete: o.complete,
+      ...(o.complete ? {} : { note: PARTIAL_NOTE }),
+      ...(o.stopped ? { stopped: o.stopped } : {}),
+      ...(o.firstClose ? { firstClose: o.firstClose } : {}),
+      ...(rec.error ? { recordingError: rec.error } : {}),
+      ...(o.replay ? { replay: o.replay } : {}),
+      connections: o.connections,
+    };
+    try {
+      rec.writeManifest(m);
+    } catch (e) {
+      rec.failed("writing the manifest", e);
+    }
+    if (rec.error) o.recordingError = rec.error;
+  }
+}
