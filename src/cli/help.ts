@@ -13,6 +13,7 @@ export const COMMANDS: Record<string, string> = {
   emit: "write a migration stream that QEMU loads, from RAM images, rounds and disks",
   info: "what a file is: libvirt save image, qcow2 snapshots, bare stream; and what is inside",
   extract: "the bare QEMU stream of a saved VM (libvirt image, qcow2 snapshot), decompressed",
+  tap: "sit between a migration's source and destination: forward, watch live, record",
   help: "show help for a command",
 };
 
@@ -157,6 +158,35 @@ examples:
   migscope extract guest.save -o guest.mig
   migscope extract disk.qcow2 --snapshot snapA -o snapA.mig`;
 
+const TAP = `usage: migscope tap --listen [HOST:]PORT|unix:PATH --to HOST:PORT|unix:PATH [options]
+
+Sits between a migration source and its destination: point the source's migrate at --listen
+(the destination listens on --to). Every connection the source opens (main channel, multifd
+channels, postcopy-preempt) is forwarded byte for byte to a connection of its own to --to,
+opened in the same order; the main channel is parsed as it passes. The tap ends when every
+connection has closed. It listens on 127.0.0.1 unless HOST is given; port 0 picks a free port
+(printed on stderr as 'migscope: listening on HOST:PORT, …').
+
+options:
+  --listen ADDR           where the source connects: [HOST:]PORT, [V6]:PORT or unix:PATH
+                          (a unix socket is created with your umask and removed at the end)
+  --to ADDR               the destination's incoming address: HOST:PORT or unix:PATH
+  --record DIR            record each connection's two directions to DIR/<n>-<kind>.s2d.bin
+                          and .d2s.bin (mode 0600: guest memory; DIR created 0700), and
+                          DIR/manifest.json; also after a failure or Ctrl-C (what passed)
+  --json-events           one JSON event per line on stdout (the default without a terminal)
+  --no-progress           no live view on a terminal: only the final report
+  -h, --help              this help
+
+exit codes: 0 the main stream reached its EOF · 1 the migration stopped before it (where, and
+which side closed first) · 2 bad usage, cannot listen, destination unreachable · 130 Ctrl-C
+
+examples:
+  migscope tap --listen 4444 --to 127.0.0.1:4445 --record rec/
+  (destination: migrate-incoming tcp:127.0.0.1:4445; source: migrate tcp:127.0.0.1:4444)
+  migscope replay rec/0-main.s2d.bin --channel rec/1-multifd.s2d.bin --out out/
+  migscope tap --listen unix:/run/mig.sock --to 10.0.0.2:4444 --json-events | jq .type`;
+
 /** Each command's help text. */
 export const HELP: Record<string, string> = {
   inspect: INSPECT,
@@ -165,6 +195,7 @@ export const HELP: Record<string, string> = {
   emit: EMIT,
   info: INFO,
   extract: EXTRACT,
+  tap: TAP,
 };
 
 /** The overview `migscope --help` prints. */

@@ -24,6 +24,8 @@ async function run(cmd: string, rest: string[]): Promise<number> {
       return await (await import("./info.ts")).infoMain(rest);
     case "extract":
       return await (await import("./info.ts")).extractMain(rest);
+    case "tap":
+      return await (await import("./tap.ts")).tapMain(rest, VERSION);
   }
   const near = didYouMean(cmd, Object.keys(COMMANDS));
   throw new UsageError(
