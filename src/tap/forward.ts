@@ -73,40 +73,58 @@ export class Pipe {
     this.#close();
   }
 
+  /**
+   * One direction: the next chunk is read while the previous one is written (two buffers), and
+   * each write is awaited before the next starts, so at most two chunks are in the tap.
+   */
   async #flow(dir: "s2d" | "d2s"): Promise<void> {
     const [from, to] = dir === "s2d" ? [this.#src, this.#dst] : [this.#dst, this.#src];
     const [fromSide, toSide]: Side[] = dir === "s2d"
       ? ["source", "destination"]
       : ["destination", "source"];
-    const buf = new Uint8Array(this.#chunk);
+    const bufs = [new Uint8Array(this.#chunk), new Uint8Array(this.#chunk)];
+    let inFlight: Promise<{ error: unknown } | undefined> | undefined;
     try {
-      for (;;) {
+      for (let k = 0;; k++) {
+        const buf = bufs[k & 1];
         let n: number | null;
         try {
           n = await from.read(buf);
         } catch (e) {
-          return this.#fail(fromSide, e);
+          const failed = await inFlight;
+          return this.#fail(failed ? toSide : fromSide, failed ? failed.error : e);
         }
+        const failed = await inFlight;
+        if (failed) return this.#fail(toSide, failed.error);
         if (n === null) {
           this.first ??= fromSide;
           await to.closeWrite().catch(() => {});
           return;
         }
-        const chunk = buf.subarray(0, n);
-        const side = this.#hooks.chunk?.(dir, chunk);
-        try {
-          await writeAll(to, chunk);
-        } catch (e) {
-          await side;
-          return this.#fail(toSide, e);
-        }
-        await side;
-        if (dir === "s2d") this.s2d += n;
-        else this.d2s += n;
+        inFlight = this.#deliver(dir, to, buf.subarray(0, n));
       }
     } finally {
       this.#hooks.end?.(dir);
     }
+  }
+
+  /** Writes one chunk (and hands it to the hook meanwhile); resolves the write's error if any. */
+  async #deliver(
+    dir: "s2d" | "d2s",
+    to: Endpoint,
+    chunk: Uint8Array,
+  ): Promise<{ error: unknown } | undefined> {
+    const side = this.#hooks.chunk?.(dir, chunk);
+    try {
+      await writeAll(to, chunk);
+    } catch (error) {
+      await side;
+      return { error };
+    }
+    await side;
+    if (dir === "s2d") this.s2d += chunk.length;
+    else this.d2s += chunk.length;
+    return undefined;
   }
 
   /** A socket error on `side`: noted unless the pipe closed itself, then both sides closed. */
