@@ -17,7 +17,8 @@ export type DocumentFormat =
   | "migscope-channel-ndjson"
   | "migscope-cpr"
   | "migscope-cpr-ndjson"
-  | "migscope-replay";
+  | "migscope-replay"
+  | "migscope-diff";
 
 /** Where and why a command stopped; `null` where it is not known. */
 export interface ErrorObject {
