@@ -1,0 +1,123 @@
+/**
+ * Arguments of `diff`. {@link diffMain} answers its own help and argument mistakes (one line,
+ * exit 2), so that it runs the same from src/cli/main.ts or from src/cli/diff_entry.ts.
+ * @module
+ */
+import { textOut } from "../commands/io.ts";
+import { Interrupts, settled } from "../commands/interrupt.ts";
+import { runDiff } from "../commands/diff.ts";
+import { UsageError, userPath } from "./args.ts";
+import { argumentError, didYouMean } from "./help.ts";
+import { ArgumentError, parseArgs } from "./parse_args.ts";
+import { terminalWidth } from "./terminal.ts";
+
+/** What `migscope help diff` and `migscope diff --help` print. */
+export const DIFF_HELP = `usage: migscope diff A B [options]
+
+Compares two saved or migrated VMs, each a file of any kind inspect reads — a bare stream,
+gzip, a libvirt save image, or a qcow2 image with internal snapshots (--snapshot-a/-b):
+  configuration   machine type, capabilities, target page size, target-page-bits, uuid
+  sections        START/FULL sections by idstr and instance: added, removed, moved, version
+  RAM blocks      MEM_SIZE blocks: added, removed, resized
+  device state    every field, decoded with each stream's own vmdesc (numbers in hex)
+  vmdesc          per device: fields and subsections added, removed, resized
+  RAM content     both replayed into a temporary directory and compared page by page
+Exit 0 when equal, 1 when anything differs, 2 for bad input or usage (one line).
+
+options:
+  --json                  one JSON document (format migscope-diff) with every difference
+  --no-ram                skip the replays and the RAM content comparison
+  --snapshot-a NAME|ID    A is a qcow2 image: the internal snapshot to compare
+  --snapshot-b NAME|ID    the same for B
+  --vmdesc-a FILE         vmdesc JSON (or another capture) for A, for streams without a
+                          trailer; it is also A's side of the vmdesc comparison
+  --vmdesc-b FILE         the same for B
+  -h, --help              this help
+
+examples:
+  migscope diff before.mig after.mig
+  migscope diff guest.save disk.qcow2 --snapshot-b snapA --no-ram
+  migscope diff a.mig b.mig --json | jq '.devices.devices[].fields'`;
+
+/** The options DIFF_HELP lists (for "did you mean"). */
+const OPTIONS = [...new Set(DIFF_HELP.match(/--[a-z][a-z-]*/g) ?? [])];
+
+/** An argument mistake in one line of our words (see src/cli/help.ts argumentError). */
+function mistake(e: ArgumentError): string {
+  if (e.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return argumentError("diff", e);
+  const opt = (/'([^']*)'/.exec(e.message)?.[1] ?? "").split("=")[0];
+  const near = didYouMean(opt, OPTIONS);
+  return `diff: unknown option '${opt}'${near ? ` (did you mean ${near}?)` : ""} ` +
+    "(see migscope help diff)";
+}
+
+function inputPath(p: string, side: string): string {
+  if (p === "-" || p.startsWith("tcp:")) {
+    throw new UsageError(`diff reads each input twice: ${side} must be a file, not '${p}'`);
+  }
+  return userPath(p);
+}
+
+async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      json: { type: "boolean", default: false },
+      "no-ram": { type: "boolean", default: false },
+      "snapshot-a": { type: "string" },
+      "snapshot-b": { type: "string" },
+      "vmdesc-a": { type: "string" },
+      "vmdesc-b": { type: "string" },
+    },
+  });
+  if (positionals.length !== 2) {
+    throw new UsageError(`diff takes two inputs A and B, got ${positionals.length}`);
+  }
+  const side = (p: string, s: "A" | "B", snapshot?: string, vmdesc?: string) => ({
+    path: inputPath(p, s),
+    snapshot,
+    vmdesc: vmdesc ? userPath(vmdesc) : undefined,
+  });
+  const interrupt = new Interrupts();
+  try {
+    const res = settled(
+      await runDiff({
+        a: side(positionals[0], "A", values["snapshot-a"], values["vmdesc-a"]),
+        b: side(positionals[1], "B", values["snapshot-b"], values["vmdesc-b"]),
+        json: values.json,
+        noRam: values["no-ram"],
+        width: terminalWidth(),
+        interrupt,
+      }, textOut(Deno.stdout)),
+      interrupt,
+    );
+    if (res.error) console.error(`migscope: diff: ${res.error}`);
+    return res.code;
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+/** `diff` entry point: resolves the exit code (0 equal, 1 different, 2 bad input or usage). */
+export async function diffMain(args: string[]): Promise<number> {
+  const end = args.indexOf("--");
+  const opts = end < 0 ? args : args.slice(0, end);
+  if (opts.includes("--help") || opts.includes("-h")) {
+    console.log(DIFF_HELP);
+    return 0;
+  }
+  try {
+    return await run(args);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`migscope: ${e.message} (see migscope help diff)`);
+      return 2;
+    }
+    if (e instanceof ArgumentError) {
+      console.error(`migscope: ${mistake(e)}`);
+      return 2;
+    }
+    throw e;
+  }
+}
