@@ -42,22 +42,76 @@ export function windowAccess(
   };
 }
 
-/** The bytes of `ra` from `from` to its end, in fresh chunks (safe to hand to a consumer). */
-export async function* rangeChunks(
+/**
+ * Chunks of a window that can also be had in one reused buffer: {@link RangeChunks.reusing}, for
+ * a consumer that is done with each chunk before it asks for the next (a decoder that copies or
+ * consumes its input in the call), saves a fresh buffer (and its page faults) per chunk.
+ */
+export interface RangeChunks extends AsyncGenerator<Uint8Array> {
+  /**
+   * The same bytes, every chunk in the same buffer: a chunk is overwritten when the next is
+   * asked for. Only instead of iterating this generator (throws once it has started).
+   */
+  reusing(): AsyncGenerator<Uint8Array>;
+}
+
+/**
+ * The bytes of `ra` from `from` to its end, in fresh chunks (safe to hand to a consumer that
+ * queues them), or through {@link RangeChunks.reusing} in one reused buffer.
+ *
+ * @example
+ * ```ts
+ * import { bytesAccess } from "../wire/random_access.ts";
+ * import { rangeChunks } from "./bytes.ts";
+ * const ra = bytesAccess(new Uint8Array([1, 2, 3, 4, 5]));
+ * const seen: number[] = [];
+ * const bufs = new Set<ArrayBufferLike>();
+ * for await (const c of rangeChunks(ra, 1, 2).reusing()) seen.push(...c), bufs.add(c.buffer);
+ * if (seen.join() !== "2,3,4,5" || bufs.size !== 1) throw new Error("2..5 in one buffer");
+ * ```
+ */
+export function rangeChunks(ra: RandomAccess, from = 0, chunk = WINDOW_CHUNK): RangeChunks {
+  let started = false;
+  const fresh = chunksOf(ra, from, chunk, false, () => started = true);
+  return Object.assign(fresh, {
+    reusing(): AsyncGenerator<Uint8Array> {
+      if (started) throw new Error("rangeChunks: reusing() after the chunks were read");
+      started = true;
+      return chunksOf(ra, from, chunk, true, () => {});
+    },
+  });
+}
+
+/** The chunks of `rangeChunks`: each in a fresh buffer, or all in one (`reuse`). */
+async function* chunksOf(
   ra: RandomAccess,
-  from = 0,
-  chunk = WINDOW_CHUNK,
+  from: number,
+  chunk: number,
+  reuse: boolean,
+  onStart: () => void,
 ): AsyncGenerator<Uint8Array> {
+  onStart();
   let pos = from;
+  const one = reuse ? new Uint8Array(Math.min(chunk, Math.max(0, ra.size - pos))) : undefined;
   while (pos < ra.size) {
-    const buf = new Uint8Array(Math.min(chunk, ra.size - pos));
+    const want = Math.min(chunk, ra.size - pos);
+    const buf = one ? one.subarray(0, want) : new Uint8Array(want);
     const n = ra.read(buf, pos);
     if (n <= 0) return;
     pos += n;
     yield n === buf.length ? buf : buf.subarray(0, n);
     // Let other tasks (a decompressor's output side) run between chunks.
-    await Promise.resolve();
+    if (!reuse) await Promise.resolve();
   }
+}
+
+/**
+ * `chunks` in one reused buffer where they come from {@link rangeChunks} (not yet read), else
+ * `chunks` themselves: for a consumer done with each chunk before it asks for the next.
+ */
+export function reusingChunks(chunks: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const r = (chunks as Partial<RangeChunks>).reusing;
+  return typeof r === "function" ? r.call(chunks) : chunks;
 }
 
 /** `src` with `prefix` (bytes already taken from it) delivered first. */

@@ -10,6 +10,7 @@
 import { StreamError } from "../protocol/errors.ts";
 import type { ByteSource } from "../wire/source.ts";
 import { iterSource } from "../wire/source.ts";
+import { reusingChunks } from "./bytes.ts";
 
 /** The compressions a libvirt save image uses. */
 export type Compression = "gzip" | "bzip2" | "xz" | "lzop" | "zstd";
@@ -125,7 +126,8 @@ function zstdHandleSource(
   }
   d.on("error", () => {}); // errors are thrown by writeSync; none may go unhandled
   const [cont, end] = [z.constants.ZSTD_e_continue ?? 0, z.constants.ZSTD_e_end ?? 2];
-  const it = chunks[Symbol.asyncIterator]();
+  // Each chunk is consumed (the decoder copies what it keeps) before the next is asked for.
+  const it = reusingChunks(chunks)[Symbol.asyncIterator]();
   let input: Uint8Array = new Uint8Array(0);
   let inOff = 0;
   let inputDone = false;
