@@ -102,7 +102,9 @@ export async function tapMain(args: string[], version: string): Promise<number> 
     });
     const res = settled(done, interrupt);
     if (view) out.write(view.finish(done.summary));
-    else if (done.outcome?.replay) console.error(`migscope: replay with: ${done.outcome.replay}`);
+    else if (done.outcome?.complete && done.outcome.replay) {
+      console.error(`migscope: replay with: ${done.outcome.replay}`);
+    }
     await out.flush();
     if (res.error) console.error(`migscope: ${res.error}`);
     return res.code;
