@@ -18,7 +18,8 @@ export type DocumentFormat =
   | "migscope-cpr"
   | "migscope-cpr-ndjson"
   | "migscope-replay"
-  | "migscope-diff";
+  | "migscope-diff"
+  | "migscope-check";
 
 /** Where and why a command stopped; `null` where it is not known. */
 export interface ErrorObject {
