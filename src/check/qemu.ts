@@ -15,8 +15,13 @@ import { QmpClient } from "./qmp.ts";
 import { parseMachineHelp, parseQemuVersion, parseRamblocks } from "./qemu_text.ts";
 import { readStreamFacts } from "./stream_facts.ts";
 import type { DestinationFacts } from "./types.ts";
-import type { Interruptible } from "../commands/interrupt.ts";
 import { memoryOption } from "./rules_ram.ts";
+
+/** A Ctrl-C / SIGTERM to honour: the signal, and a place for synchronous cleanups. */
+export interface Stoppable {
+  readonly signal: AbortSignal;
+  guard(cleanup: () => void): () => void;
+}
 
 /** How to run the destination. */
 export interface ProbeOptions {
@@ -33,7 +38,7 @@ export interface ProbeOptions {
   /** Bound on each QEMU run (default 60 s). */
   timeoutMs?: number;
   /** Ctrl-C / SIGTERM: QEMU is stopped and the temporary directory removed. */
-  interrupt?: Interruptible;
+  interrupt?: Stoppable;
 }
 
 /** QEMU could not be run, or did not do what was asked: one line, for exit 2. */

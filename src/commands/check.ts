@@ -1,0 +1,109 @@
+/**
+ * `check`: will a destination load this stream? Reads the stream's facts, gets the
+ * destination's (a QEMU binary run as a paused destination, or a `-dump-vmstate` file), checks
+ * them in QEMU's loader order and writes the verdict with every finding. Exit 0 loads, 1 will
+ * not load, 2 bad input (one line).
+ * @module
+ */
+import { checkStream } from "../check/check.ts";
+import { dumpDestination, readVmstateDump } from "../check/dump.ts";
+import { ProbeError, probeQemu } from "../check/qemu.ts";
+import { mainBlock } from "../check/rules_ram.ts";
+import { readStreamFacts } from "../check/stream_facts.ts";
+import type { DestinationFacts, StreamFacts } from "../check/types.ts";
+import { oneLine } from "../protocol/errors.ts";
+import { checkJson, type CheckReport, checkText } from "../report/check_text.ts";
+import { errorObject } from "../report/documents.ts";
+import { stringifyJson } from "../report/json.ts";
+import type { Interruptible } from "./interrupt.ts";
+import type { CommandResult, TextOut } from "./io.ts";
+import { openWithVmdesc } from "./open.ts";
+
+/** Options of `check`. */
+export interface CheckOptions {
+  input: string;
+  /** The destination's QEMU binary (one of `qemu` and `against`). */
+  qemu?: string;
+  /** A `-dump-vmstate` JSON file. */
+  against?: string;
+  /** The destination's machine type (default: the stream's). */
+  machine?: string;
+  /** The destination's own command line (`--`): probed as given, nothing assumed. */
+  destinationArgs?: string[];
+  /** Environment for QEMU (default: this process's). */
+  env?: Record<string, string>;
+  json?: boolean;
+  vmdesc?: string;
+  snapshot?: string;
+  width?: number;
+  interrupt?: Interruptible;
+}
+
+class BadInput extends Error {}
+
+async function streamFacts(opts: CheckOptions) {
+  const o = await openWithVmdesc(opts.input, opts.vmdesc, { snapshot: opts.snapshot });
+  if (!o.ok) throw new BadInput(o.error);
+  try {
+    const stream = await readStreamFacts(o.input, { vmdesc: o.vmdesc });
+    return { stream, name: o.input.name, container: o.input.container };
+  } catch (e) {
+    throw new BadInput(errorObject(e).message);
+  } finally {
+    o.input.close();
+  }
+}
+
+async function destinationFacts(opts: CheckOptions, s: StreamFacts): Promise<DestinationFacts> {
+  if (opts.against) {
+    try {
+      return dumpDestination(opts.against, await readVmstateDump(opts.against));
+    } catch (e) {
+      throw new BadInput(`--against ${opts.against}: ${(e as Error).message}`);
+    }
+  }
+  const machine = opts.machine ?? s.machine;
+  if (machine === undefined) {
+    throw new BadInput(
+      "the stream has no CONFIGURATION section to name its machine type: pass --machine TYPE",
+    );
+  }
+  const blocks = s.sections.flatMap((x) => x.ramBlocks ?? []);
+  const main = mainBlock(blocks);
+  try {
+    return await probeQemu({
+      qemu: opts.qemu!,
+      machine,
+      memory: blocks.find((b) => b.name === main)?.size,
+      args: opts.destinationArgs,
+      env: opts.env,
+      interrupt: opts.interrupt,
+    });
+  } catch (e) {
+    if (e instanceof ProbeError) throw new BadInput(e.message);
+    throw e;
+  }
+}
+
+/** Runs `check`, writing the report to `out`. Never throws for bad input. */
+export async function runCheck(opts: CheckOptions, out: TextOut): Promise<CommandResult> {
+  let report: CheckReport;
+  try {
+    const { stream, name, container } = await streamFacts(opts);
+    const destination = await destinationFacts(opts, stream);
+    const result = checkStream(stream, destination);
+    report = { input: name, container, stream, destination, result };
+  } catch (e) {
+    if (!(e instanceof BadInput)) throw e;
+    if (opts.json) {
+      await out.write(stringifyJson(checkJson(undefined, e), 2) + "\n");
+      await out.flush();
+    }
+    return { code: 2, error: oneLine(e.message) };
+  }
+  await out.write(
+    opts.json ? stringifyJson(checkJson(report), 2) + "\n" : checkText(report, opts.width),
+  );
+  await out.flush();
+  return { code: report.result.loads ? 0 : 1 };
+}
