@@ -11,7 +11,7 @@ import { AddressError, formatAddress, parseAddress, type TapAddress } from "../t
 import type { TapEvent } from "../tap/events.ts";
 import { runTap } from "../commands/tap.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
-import { tapEventJson, TapView } from "../tap/view_standin.ts";
+import { tapEventJson, TapView } from "../report/tap_view.ts";
 
 const enc = new TextEncoder();
 
@@ -86,6 +86,8 @@ export async function tapMain(args: string[], version: string): Promise<number> 
     ? (e: TapEvent) => out.write(tapEventJson(e) + "\n")
     : (e: TapEvent) => view!.event(e);
   const interrupt = new Interrupts();
+  // Redraws the live view's clock while no event comes (waiting for the source, a quiet phase).
+  const ticker = live ? setInterval(() => view!.tick(), 250) : undefined;
   try {
     const done = await runTap({
       listen,
@@ -101,6 +103,7 @@ export async function tapMain(args: string[], version: string): Promise<number> 
       width,
     });
     const res = settled(done, interrupt);
+    clearInterval(ticker);
     if (view) out.write(view.finish(done.summary));
     else if (done.outcome?.complete && done.outcome.replay) {
       console.error(`migscope: replay with: ${done.outcome.replay}`);
@@ -109,6 +112,7 @@ export async function tapMain(args: string[], version: string): Promise<number> 
     if (res.error) console.error(`migscope: ${res.error}`);
     return res.code;
   } finally {
+    clearInterval(ticker);
     interrupt.dispose();
   }
 }
