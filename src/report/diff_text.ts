@@ -193,9 +193,9 @@ function devicesText(d: DevicesDiff): string[] {
   }
   const fields = d.devices.reduce((n, x) => n + x.fields.length, 0);
   const out = [
-    `Device state: ${plural(fields, "field")} differ in ${plural(d.devices.length, "device")} (${
-      plural(d.compared, "device")
-    } in both)`,
+    `Device state: ${plural(fields, "field")} ${fields === 1 ? "differs" : "differ"} in ${
+      plural(d.devices.length, "device")
+    } (${plural(d.compared, "device")} in both)`,
   ];
   for (const dev of d.devices.slice(0, SHOWN)) {
     out.push(`  ${sectionName(dev)}`);
@@ -307,9 +307,9 @@ function contentText(c: ContentAspect, width?: number): string[] {
     )
   );
   return [
-    `RAM content: ${differ.length} of ${
-      plural(c.blocks.length, "block")
-    } differ (${different} of ${pages} pages of ${ps} bytes)`,
+    `RAM content: ${plural(differ.length, "block")} of ${c.blocks.length} ${
+      differ.length === 1 ? "differs" : "differ"
+    } (${different} of ${pages} pages of ${ps} bytes)`,
     ...table.trimEnd().split("\n").map((l) => `  ${l}`),
     ...(same.length ? [`  equal: ${same.join(", ")}`] : []),
     ...only,
