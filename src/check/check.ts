@@ -13,6 +13,7 @@ import {
   assumedNote,
   type KnownSection,
   lookupSection,
+  subsectionCheckable,
   subsectionFindings,
   versionFindings,
 } from "./rules_sections.ts";
@@ -32,6 +33,7 @@ interface Pass {
   undescribed: string[];
   noMinimum: string[];
   uncheckedParents: Set<string>;
+  checked: { sections: number; subsections: number };
 }
 
 function sectionFindings(s: StreamSection, d: DestinationFacts, p: Pass): void {
@@ -44,6 +46,8 @@ function sectionFindings(s: StreamSection, d: DestinationFacts, p: Pass): void {
     p.findings.push(k);
     return;
   }
+  p.checked.sections++;
+  p.checked.subsections += s.subsections.filter((x) => subsectionCheckable(x, d)).length;
   if (k.how === "assumed") p.findings.push(assumedNote(s, d, k));
   if (k.how === "registered" && !k.schema.length && s.type === "FULL") p.noMinimum.push(s.idstr);
   p.findings.push(...versionFindings(s, k as KnownSection));
@@ -139,6 +143,7 @@ export function checkStream(s: StreamFacts, d: DestinationFacts): CheckResult {
     undescribed: [],
     noMinimum: [],
     uncheckedParents: new Set(),
+    checked: { sections: 0, subsections: 0 },
   };
   if (d.unknownMachine) {
     const f = unknownMachine(s, d);
@@ -147,6 +152,7 @@ export function checkStream(s: StreamFacts, d: DestinationFacts): CheckResult {
       firstError: f,
       findings: [f],
       notChecked: ["everything else: the destination cannot start with this machine type"],
+      checked: p.checked,
     };
   }
   p.findings.push(...configurationFindings(s, d));
@@ -166,5 +172,6 @@ export function checkStream(s: StreamFacts, d: DestinationFacts): CheckResult {
     ...(firstError ? { firstError } : {}),
     findings: p.findings,
     notChecked: notCheckedLines(s, d, p),
+    checked: p.checked,
   };
 }

@@ -137,6 +137,11 @@ function subsectionVersion(s: StreamSection, sub: StreamSubsection, found: VmsdS
   return [];
 }
 
+/** Whether the destination facts tell if `sub` is known: its parent described or it sent it. */
+export function subsectionCheckable(sub: StreamSubsection, d: DestinationFacts): boolean {
+  return d.schema.has(sub.parent) || d.sentSubsections?.get(sub.parent)?.has(sub.name) === true;
+}
+
 /** One subsection: known to the schema, sent by the destination itself, or not checkable. */
 function subsectionFinding(
   s: StreamSection,

@@ -169,6 +169,8 @@ export interface CheckResult {
   findings: Finding[];
   /** What could not be checked with these destination facts, one line each. */
   notChecked: string[];
+  /** How much was checked: sections found (or assumed) and subsections looked up. */
+  checked: { sections: number; subsections: number };
 }
 
 /** A finding of `kind` (its level from {@link FINDINGS}). */

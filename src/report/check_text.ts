@@ -82,11 +82,17 @@ function counts(findings: Finding[]): string {
 export function checkText(r: CheckReport, width?: number): string {
   const head = `migscope check ${r.input}${r.container ? ` (${r.container})` : ""}`;
   const dest = destinationLines(r.destination);
+  const subs = r.stream.sections.reduce((a, s) => a + s.subsections.length, 0);
+  const { sections, subsections } = r.result.checked;
   const top = [
     `  verdict      ${verdictText(r.result)}`,
     `  stream       ${streamLine(r.stream)}`,
     `  destination  ${dest[0]}`,
     ...dest.slice(1).map((l) => `               ${l}`),
+    `  checked      ${sections} of ${
+      plural(r.stream.sections.length, "section")
+    }, ${subsections} ` +
+    `of ${plural(subs, "subsection")}`,
   ].map((l) => fitLine(l, width, 15));
   let text = `${head}\n\n${top.join("\n")}\n`;
   const { findings, notChecked } = r.result;
@@ -149,6 +155,7 @@ export function checkJson(r: CheckReport | undefined, error?: unknown): Record<s
       pageSize: d.pageSize ?? null,
       sections: d.registry?.length ?? null,
     },
+    checked: result.checked,
     findings: result.findings.map(findingJson),
     notChecked: result.notChecked,
   });

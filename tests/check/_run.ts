@@ -1,0 +1,24 @@
+/**
+ * Runs `migscope check` in a subprocess (src/cli/check_entry.ts, the same as `migscope check`
+ * once src/cli/main.ts dispatches it).
+ */
+import { fileURLToPath } from "node:url";
+
+const ENTRY = fileURLToPath(new URL("../../src/cli/check_entry.ts", import.meta.url));
+
+/** Exit code, stdout and stderr of `migscope check ARGS`. */
+export async function runCheckCli(
+  args: string[],
+  opts: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run", ENTRY, ...args],
+    cwd: opts.cwd,
+    env: opts.env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
