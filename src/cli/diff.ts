@@ -92,7 +92,9 @@ async function run(args: string[]): Promise<number> {
       }, textOut(Deno.stdout)),
       interrupt,
     );
-    if (res.error) console.error(`migscope: diff: ${res.error}`);
+    // An interruption is told as every command tells it (see src/commands/interrupt.ts).
+    const interrupted = res.code === 130 || res.code === 143;
+    if (res.error) console.error(`migscope: ${interrupted ? "" : "diff: "}${res.error}`);
     return res.code;
   } finally {
     interrupt.dispose();

@@ -60,6 +60,12 @@ function fail(side: string, e: unknown): never {
   throw new SideError(`${side}: ${msg}`, e);
 }
 
+/** Captures of a migration's other connections, which diff does not compare. */
+const CHANNELS: Record<string, string> = {
+  multifd: "a multifd channel capture (magic 0x11223344), one connection of a migration",
+  cpr: "a cpr-transfer channel capture (magic QCPR), one connection of a migration",
+};
+
 /** Opens one side's input (checked to be a file and a migration stream) and its vmdesc. */
 async function open(side: string, x: DiffInput): Promise<{ input: OpenedInput; vmdesc?: VmDesc }> {
   let stat: Deno.FileInfo;
@@ -88,7 +94,8 @@ async function open(side: string, x: DiffInput): Promise<{ input: OpenedInput; v
     const kind = sniff(o.input.reader.peekBytes(n));
     if (kind.kind !== "migration") {
       const gz = o.input.gzip ? " (after gzip decompression)" : "";
-      throw new SideError(`${side}: ${x.path}: not a QEMU migration stream${gz}: ${kind.what}`);
+      const what = CHANNELS[kind.kind] ?? kind.what;
+      throw new SideError(`${side}: ${x.path}: not a QEMU migration stream${gz}: ${what}`);
     }
   } catch (e) {
     o.input.close();
