@@ -10,7 +10,13 @@ import { parseStreamItems } from "../parse/stream.ts";
 import { oneLine } from "../protocol/errors.ts";
 import type { VmDesc } from "../protocol/records.ts";
 import { type Collected, collectStream } from "../diff/collect.ts";
-import { compareReplays, diffCollected, notCompared } from "../diff/diff.ts";
+import {
+  compareReplays,
+  diffCollected,
+  notCompared,
+  ramCaveat,
+  replayCaveat,
+} from "../diff/diff.ts";
 import type { ContentAspect } from "../diff/types.ts";
 import type { ReplayResult } from "../replay/engine.ts";
 import { replayStream } from "../replay/replay_stream.ts";
@@ -172,6 +178,8 @@ async function compareRam(opts: DiffOptions, a: Collected, b: Collected): Promis
   try {
     const ra = await replay("A", opts.a, a.vmdesc, `${dir}/a`, signal);
     const rb = await replay("B", opts.b, b.vmdesc, `${dir}/b`, signal);
+    const caveat = replayCaveat("A", ra) ?? replayCaveat("B", rb);
+    if (caveat) return notCompared(caveat);
     try {
       return compareReplays(ra, rb);
     } catch (e) {
@@ -200,7 +208,12 @@ export async function runDiff(opts: DiffOptions, out: TextOut): Promise<CommandR
   try {
     const a = await collect("A", opts.a, signal);
     const b = await collect("B", opts.b, signal);
-    const ram = opts.noRam ? notCompared("--no-ram") : await compareRam(opts, a, b);
+    const caveat = ramCaveat("A", a) ?? ramCaveat("B", b);
+    const ram = opts.noRam
+      ? notCompared("--no-ram")
+      : caveat
+      ? notCompared(caveat)
+      : await compareRam(opts, a, b);
     const result = diffCollected(a, b, ram);
     await out.write(
       opts.json

@@ -69,6 +69,41 @@ function images(r: ReplayResult): Map<string, [TargetStats, "ram" | "disk"]> {
 }
 
 /**
+ * Why the replay of `c`'s stream alone would not be the guest's RAM, or undefined: a multifd
+ * main stream (MULTIFD_FLUSH records) or a postcopy stream (pages may travel on a
+ * postcopy-preempt connection) has pages on other connections; a stream that announces RAM
+ * blocks but carries not one data page (QEMU 7.2's multifd main stream has only its zero pages;
+ * cpr-transfer and x-ignore-shared hand the memory over otherwise) has no guest RAM to compare.
+ */
+export function ramCaveat(side: string, c: Collected): string | undefined {
+  const r = c.summary.ram;
+  const mapped = r.blocks.some((b) => b.mappedRam);
+  if (r.multifdFlush > 0) {
+    return `${side} is the main stream of a multifd migration: its pages travel on the other ` +
+      "connections, which diff does not read";
+  }
+  if (r.blocks.length > 0 && !mapped && r.page + r.xbzrle + r.compressed === 0) {
+    return `${side} carries no page data for its RAM blocks: a QEMU 7.2 multifd main stream, ` +
+      "cpr-transfer and x-ignore-shared hand the memory over otherwise";
+  }
+  if (c.summary.commands.some((x) => x.name === "POSTCOPY_ADVISE")) {
+    return `${side} is a postcopy stream: pages may travel on a postcopy-preempt connection, ` +
+      "which diff does not read";
+  }
+  return undefined;
+}
+
+/** Why a replay's images are not the guest's RAM (block-not-sent), or undefined. */
+export function replayCaveat(side: string, r: ReplayResult): string | undefined {
+  const blocks = [
+    ...new Set(r.findings.filter((f) => f.kind === "block-not-sent").map((f) => f.target)),
+  ];
+  if (!r.findingCounts["block-not-sent"]) return undefined;
+  return `${side}: no page of ${blocks.join(", ") || "a RAM block"} is in the stream ` +
+    "(x-ignore-shared, cpr-transfer or other connections): its image is not the guest's memory";
+}
+
+/**
  * Compares the images of two replays, block by block (and disk by disk) by name. Replays with
  * different target page sizes are not compared page by page (`compared` false, the reason).
  * Throws an Error when an image cannot be read.

@@ -12,7 +12,7 @@ import { compareContent } from "../../src/diff/ram_content.ts";
 import { compareSchema } from "../../src/diff/schema.ts";
 import { compareSections } from "../../src/diff/sections.ts";
 import { MAX_RANGES, type SectionRef } from "../../src/diff/types.ts";
-import { notCompared } from "../../src/diff/diff.ts";
+import { notCompared, replayCaveat } from "../../src/diff/diff.ts";
 import { diffText, hexNumber, showValue } from "../../src/report/diff_text.ts";
 import { ByteReader } from "../../src/wire/reader.ts";
 import { bytesSource } from "../../src/wire/source.ts";
@@ -209,4 +209,28 @@ Deno.test("diff: the replays' temporary directory is removed afterwards", async 
   } finally {
     await Deno.remove(tmp, { recursive: true });
   }
+});
+
+Deno.test("a replay whose block no record wrote (block-not-sent) is not compared: the reason names the block", () => {
+  const r = {
+    pageSize: 4096,
+    ram: [],
+    disks: [],
+    findings: [{
+      kind: "block-not-sent" as const,
+      offset: -1,
+      target: "pc.ram",
+      addr: 0,
+      detail: "",
+    }],
+    findingCounts: { "block-not-sent": 1 },
+    writers: new Map(),
+    records: 0,
+  };
+  assert.equal(
+    replayCaveat("B", r),
+    "B: no page of pc.ram is in the stream (x-ignore-shared, cpr-transfer or other connections): " +
+      "its image is not the guest's memory",
+  );
+  assert.equal(replayCaveat("A", { ...r, findings: [], findingCounts: {} }), undefined);
 });
