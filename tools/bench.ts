@@ -86,6 +86,8 @@ interface Target {
   met?: boolean;
   /** What to profile when missed: `deno run -A` arguments. */
   profile?: string[];
+  /** Runs before each profiled run (e.g. removes the previous run's output). */
+  profileBefore?: () => Promise<unknown>;
   /** Said under the table. */
   note?: string;
 }
@@ -877,6 +879,11 @@ if (want("9")) {
       })`,
       met: tz / to >= 0.5,
       profile: [MAIN, "replay", main, ...chArgs, "--out", `${dir}/prof-out`, "--quiet"],
+      // Each profiled replay writes a fresh --out, as the measured ones do.
+      profileBefore: async () => {
+        await sh(`rm -rf '${dir}/prof-out'`);
+        await sync();
+      },
       note: "9's baseline reads exactly each channel's payloads, concatenated, plus 3 bytes: " +
         "QEMU flushes one zstd stream per channel at the end of each packet and never ends the " +
         `frame, and \`zstd -dc\` of the bare concatenation ${unended}; the 3 bytes are the ` +
@@ -932,7 +939,7 @@ async function profileMisses() {
     if (t.met !== false || !t.profile || profiles.has(t.id)) continue;
     log(`profiling ${t.id}`);
     try {
-      const p = await profileDeno(t.profile, 12);
+      const p = await profileDeno(t.profile, 12, 3, t.profileBefore);
       profileData.set(t.id, p);
       profiles.set(t.id, profileTable(p));
     } catch (e) {

@@ -62,12 +62,19 @@ export function reduceProfile(p: CpuProfile, top = 12): Profile {
 
 /**
  * Runs `deno run -A --cpu-prof ARGS` `runs` times (stdout discarded, 100 µs sampling) and
- * reduces the profiles together: self times are per run (the mean over the runs).
+ * reduces the profiles together: self times are per run (the mean over the runs). `before`
+ * runs (untimed, unprofiled) before each run, e.g. to remove the previous run's output.
  */
-export async function profileDeno(args: string[], top = 12, runs = 3): Promise<Profile> {
+export async function profileDeno(
+  args: string[],
+  top = 12,
+  runs = 3,
+  before?: () => Promise<unknown>,
+): Promise<Profile> {
   const dir = await Deno.makeTempDir({ prefix: "migscope-prof-" });
   try {
     for (let i = 0; i < runs; i++) {
+      await before?.();
       const out = await new Deno.Command(Deno.execPath(), {
         args: [
           "run",
