@@ -47,7 +47,7 @@ function schemaOf(a: Collected, b: Collected): SchemaDiff {
  *   }
  * };
  * const d = diffCollected(await read(), await read(), notCompared("--no-ram"));
- * if (!d.equal || d.devices.compared === 0) throw new Error("equal, devices compared");
+ * if (!d.equal || d.sections.countA === 0) throw new Error("equal, sections compared");
  * ```
  */
 export function diffCollected(a: Collected, b: Collected, ram: ContentAspect): DiffResult {
