@@ -1,15 +1,12 @@
 /**
  * Arguments of `diff`. {@link diffMain} answers its own help and argument mistakes (one line,
- * exit 2), so that it runs the same from src/cli/main.ts or from src/cli/diff_entry.ts.
+ * exit 2), so that it runs the same from src/cli/main.ts or from src/cli/diff_entry.ts. Only
+ * light modules are imported up front (src/cli/help.ts may import {@link DIFF_HELP} without
+ * loading the command); the command and help.ts's wording are loaded when they are needed.
  * @module
  */
-import { textOut } from "../commands/io.ts";
-import { Interrupts, settled } from "../commands/interrupt.ts";
-import { runDiff } from "../commands/diff.ts";
 import { UsageError, userPath } from "./args.ts";
-import { argumentError, didYouMean } from "./help.ts";
 import { ArgumentError, parseArgs } from "./parse_args.ts";
-import { terminalWidth } from "./terminal.ts";
 
 /** What `migscope help diff` and `migscope diff --help` print. */
 export const DIFF_HELP = `usage: migscope diff A B [options]
@@ -43,7 +40,8 @@ examples:
 const OPTIONS = [...new Set(DIFF_HELP.match(/--[a-z][a-z-]*/g) ?? [])];
 
 /** An argument mistake in one line of our words (see src/cli/help.ts argumentError). */
-function mistake(e: ArgumentError): string {
+async function mistake(e: ArgumentError): Promise<string> {
+  const { argumentError, didYouMean } = await import("./help.ts");
   if (e.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return argumentError("diff", e);
   const opt = (/'([^']*)'/.exec(e.message)?.[1] ?? "").split("=")[0];
   const near = didYouMean(opt, OPTIONS);
@@ -79,6 +77,10 @@ async function run(args: string[]): Promise<number> {
     snapshot,
     vmdesc: vmdesc ? userPath(vmdesc) : undefined,
   });
+  const { runDiff } = await import("../commands/diff.ts");
+  const { Interrupts, settled } = await import("../commands/interrupt.ts");
+  const { textOut } = await import("../commands/io.ts");
+  const { terminalWidth } = await import("./terminal.ts");
   const interrupt = new Interrupts();
   try {
     const res = settled(
@@ -117,7 +119,7 @@ export async function diffMain(args: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof ArgumentError) {
-      console.error(`migscope: ${mistake(e)}`);
+      console.error(`migscope: ${await mistake(e)}`);
       return 2;
     }
     throw e;
