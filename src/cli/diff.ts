@@ -18,7 +18,9 @@ gzip, a libvirt save image, or a qcow2 image with internal snapshots (--snapshot
   RAM blocks      MEM_SIZE blocks: added, removed, resized
   device state    every field, decoded with each stream's own vmdesc (numbers in hex)
   vmdesc          per device: fields and subsections added, removed, resized
-  RAM content     both replayed into a temporary directory and compared page by page
+  RAM content     both replayed into a temporary directory and compared page by page (not
+                  for a multifd or postcopy main stream, or one without page data: the
+                  report says why)
 Exit 0 when equal, 1 when anything differs, 2 for bad input or usage (one line).
 
 options:
