@@ -140,26 +140,33 @@ export class MultifdScheduler {
     const s = this.#ram.slots.get(p.block);
     if (!s) throw new ReplayError(p.offset, `${where}: unknown RAM block '${printable(p.block)}'`);
     const ps = this.#ram.pageSize;
-    for (let i = 0; i < p.offsets.length; i++) {
-      const addr = p.offsets[i];
+    for (const addr of p.offsets) {
       if (addr % ps || addr + ps > s.target.size) {
         throw new ReplayError(
           p.offset,
           `${where}: illegal offset 0x${addr.toString(16)} in '${printable(p.block)}'`,
         );
       }
+    }
+    // As QEMU's receiver: the zero pages first, then the normal pages.
+    for (let i = p.normalPages; i < p.offsets.length; i++) {
+      const addr = p.offsets[i];
       const u = addr / ps;
-      if (i < p.normalPages) {
-        s.target.write(p.data.subarray(i * ps, (i + 1) * ps), addr);
-        s.stats.page++;
-        s.wrote(u, u + 1, p.offset, WRITER.MULTIFD_PAGE, true);
-      } else {
-        // QEMU zero-fills only a page it has received before (others are assumed zero on the
-        // destination); with postcopy enabled (10.1+) always. Same result on a fresh image.
-        if (this.#postcopy || s.state[u] !== UNTOUCHED) s.target.zero(addr, ps);
-        s.stats.zero++;
-        s.wrote(u, u + 1, p.offset, WRITER.MULTIFD_ZERO, false);
-      }
+      // QEMU zero-fills only a page it has received before (others are assumed zero on the
+      // destination); with postcopy enabled (10.1+) always. Same result on a fresh image.
+      if (this.#postcopy || s.state[u] !== UNTOUCHED) s.target.zero(addr, ps);
+      s.stats.zero++;
+      s.wrote(u, u + 1, p.offset, WRITER.MULTIFD_ZERO, false);
+    }
+    // Normal pages at consecutive offsets are consecutive in the payload: one write per run.
+    for (let i = 0; i < p.normalPages;) {
+      const addr = p.offsets[i];
+      let j = i + 1;
+      while (j < p.normalPages && p.offsets[j] === addr + (j - i) * ps) j++;
+      s.target.write(p.data.subarray(i * ps, j * ps), addr);
+      s.stats.page += j - i;
+      s.wrote(addr / ps, addr / ps + (j - i), p.offset, WRITER.MULTIFD_PAGE, true);
+      i = j;
     }
   }
 }
