@@ -32,6 +32,40 @@ export interface InspectStreamOptions extends ParseOptions {
    * {@link PROGRESS_MS} milliseconds, whichever comes first (never for a stream read faster).
    */
   onProgress?: (offset: number) => void;
+  /**
+   * Called with each timeline row once it is final — its fields never change after — in
+   * stream order, every row of the result's `timeline` exactly once:
+   * - a section row (START, PART, END, FULL) when the section is complete: when the next row
+   *   starts (the next section, command, EOF, …) or the stream ends (or stops at an error);
+   * - every other row (HEADER, CONFIGURATION, COMMAND, PACKAGE END, UNDELIMITED, EOF,
+   *   VMDESCRIPTION, TRAILING) as soon as its record is read: nothing after it adds to it.
+   *
+   * Rows are handed over before `visit` sees the record that made them final. A returned
+   * promise is awaited before the stream is read on (backpressure).
+   */
+  onRow?: (row: TimelineRow) => void | Promise<void>;
+}
+
+/** Timeline kinds whose row grows with the records after it (its pages, chunks, footer). */
+const GROWING = new Set(["START", "PART", "END", "FULL"]);
+
+/**
+ * Hands the rows of `timeline` from `from` on that are final to `onRow`; with `all`, the last
+ * row too (the stream is over). Resolves the index of the first row not handed over.
+ */
+async function finalRows(
+  timeline: TimelineRow[],
+  from: number,
+  onRow: (row: TimelineRow) => void | Promise<void>,
+  all: boolean,
+): Promise<number> {
+  let i = from;
+  for (; i < timeline.length; i++) {
+    const row = timeline[i];
+    if (!all && i === timeline.length - 1 && GROWING.has(row.kind)) break;
+    await onRow(row);
+  }
+  return i;
 }
 
 /** Stream bytes between two progress calls at most. */
@@ -88,6 +122,19 @@ function mappedRamCounts(input: OpenedInput, summary: Summary): Error | undefine
  * input.close();
  * if (error || summary.ram.xbzrle === 0) throw new Error("the sample has XBZRLE pages");
  * ```
+ *
+ * @example Each timeline row handed over once it is final (a live view's rows)
+ * ```ts
+ * import { openInput } from "../parse/input.ts";
+ * import { inspectStream } from "./inspect_stream.ts";
+ * const input = await openInput((await Deno.open("samples/small-block.mig")).readable);
+ * const kinds: string[] = [];
+ * const { timeline } = await inspectStream(input, { onRow: (row) => void kinds.push(row.kind) });
+ * input.close();
+ * if (kinds.join() !== timeline.map((r) => r.kind).join() || kinds[0] !== "HEADER") {
+ *   throw new Error("every row once, in stream order");
+ * }
+ * ```
  */
 export async function inspectStream(
   input: OpenedInput,
@@ -97,10 +144,16 @@ export async function inspectStream(
   const payloads = opts.payloads ?? false;
   let error: StreamError | Error | undefined;
   const tick = ticker(input, opts.onProgress);
+  const onRow = opts.onRow;
+  let rowsOut = 0;
   try {
     for await (const item of parseStreamItems(input.reader, { ...opts, payloads })) {
       sum.add(item);
       tick?.();
+      // Only a record opens a row (a batch of pages adds to the open one).
+      if (onRow && item.kind !== "ram-batch" && rowsOut < sum.timeline.length) {
+        rowsOut = await finalRows(sum.timeline, rowsOut, onRow, false);
+      }
       if (!opts.visit) continue;
       if (item.kind !== "ram-batch") await opts.visit(item);
       else for (let i = 0; i < item.count; i++) await opts.visit(ramRecordAt(item, i, payloads));
@@ -108,6 +161,7 @@ export async function inspectStream(
   } catch (e) {
     error = e as Error;
   }
+  if (onRow) await finalRows(sum.timeline, rowsOut, onRow, true);
   const summary = sum.finish();
   error ??= mappedRamCounts(input, summary);
   return { summary, timeline: sum.timeline, error };
