@@ -4,7 +4,13 @@
  */
 import { StreamError } from "../protocol/errors.ts";
 import type { FieldValue, MigRecord } from "../protocol/records.ts";
-import { summaryText, timelineTable } from "../report/inspect_text.ts";
+import {
+  liveTimelineHeader,
+  liveTimelineRow,
+  summaryText,
+  timelineTable,
+} from "../report/inspect_text.ts";
+import type { TimelineRow } from "../report/summary_types.ts";
 import type { RecordFilter } from "../report/records_text.ts";
 import { fitLine } from "../report/table.ts";
 import { type InspectResult, inspectStream } from "../report/inspect_stream.ts";
@@ -136,7 +142,26 @@ async function writeNotAStream(opts: InspectOptions, out: TextOut, e: Error): Pr
   await out.flush();
 }
 
-/** Writes what inspect found, in the format asked for. */
+/**
+ * The live timeline of an input read as it arrives: writes the heading and the column header
+ * at once, and returns what writes each row (fixed-width columns) the moment inspectStream
+ * hands it over, flushed, after clearing the progress line it would otherwise tear.
+ */
+async function liveTimeline(
+  out: TextOut,
+  width: number | undefined,
+  progress?: ProgressSink,
+): Promise<(row: TimelineRow) => Promise<void>> {
+  await out.write("Timeline\n" + liveTimelineHeader());
+  await out.flush();
+  return async (row) => {
+    progress?.clear();
+    await out.write(liveTimelineRow(row, { width }));
+    await out.flush();
+  };
+}
+
+/** Writes what inspect found, in the format asked for (the timeline only if not `live`). */
 async function writeResult(
   opts: InspectOptions,
   out: TextOut,
@@ -144,6 +169,7 @@ async function writeResult(
   devices: DeviceState[],
   records?: RecordsWriter,
   ch?: ChannelsResult,
+  live = false,
 ): Promise<void> {
   const { summary, timeline } = res;
   const error = res.error ?? ch?.error;
@@ -164,8 +190,8 @@ async function writeResult(
     if (footer) await out.write(footer + "\n");
     if (records) await out.write("\n");
     const width = opts.width;
-    await out.write("Timeline\n" + timelineTable(timeline, { width }) + "\n");
-    await out.write(summaryText(summary, { width }));
+    if (!live) await out.write("Timeline\n" + timelineTable(timeline, { width }));
+    await out.write("\n" + summaryText(summary, { width }));
     if (ch) {
       const main = { page: summary.ram.page, zero: summary.ram.zero };
       await out.write("\n" + channelsText(ch.channels, main, { width }));
@@ -175,6 +201,17 @@ async function writeResult(
     }
   }
   await out.flush();
+}
+
+/** What comes before the stream is read: the text report's title line, the NDJSON header. */
+async function writeHead(opts: InspectOptions, out: TextOut, opened: OpenedInput, text: boolean) {
+  if (text) {
+    const what = opened.container ?? (opened.gzip ? "gzip" : undefined);
+    await out.write(`migscope inspect ${opened.name}${what ? ` (${what})` : ""}\n\n`);
+  }
+  if (opts.format === "ndjson") {
+    await out.write(stringifyJson(ndjsonHeader("migscope-inspect-ndjson")) + "\n");
+  }
 }
 
 /** Runs `inspect`, writing the report to `out`. Never throws for bad input. */
@@ -225,17 +262,14 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     return await inspectCpr(opened, opts, out);
   }
   const text = opts.format === "text" && !opts.deviceState;
-  if (text) {
-    const what = opened.container ?? (opened.gzip ? "gzip" : undefined);
-    await out.write(`migscope inspect ${opened.name}${what ? ` (${what})` : ""}\n\n`);
-  }
-  if (opts.format === "ndjson") {
-    await out.write(stringifyJson(ndjsonHeader("migscope-inspect-ndjson")) + "\n");
-  }
+  await writeHead(opts, out, opened, text);
   const records = text && opts.records ? new RecordsWriter(out, opts.filter) : undefined;
   const meter = inputMeter(opened);
   const progress = opts.quiet ? undefined : opts.progress;
   await records?.header();
+  // A pipe or socket (openInput knows no size only for those): timeline rows as they are final.
+  const live = text && !records && opened.size === undefined;
+  const onRow = live ? await liveTimeline(out, opts.width, progress) : undefined;
   const devices: DeviceState[] = [];
   const res = await inspectStream(opened, {
     vmdesc: o.vmdesc,
@@ -244,6 +278,7 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     hugePageBlocks: opts.hugePageBlocks,
     pageSize: opts.pageSize,
     visit: records?.visit ?? visitor(opts, out, devices),
+    onRow,
     onProgress: progress && ((offset) => progress.update(...meter(offset))),
   });
   opened.close();
@@ -251,7 +286,7 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
     ? await inspectChannels(opts.channels, res.summary)
     : undefined;
   progress?.clear();
-  await writeResult(opts, out, res, devices, records, ch);
+  await writeResult(opts, out, res, devices, records, ch, live);
   const error = res.error ?? ch?.error;
   if (error) return { code: 2, error: errorObject(error).message };
   const bad = opts.filter && filterProblem(opts.filter, res.summary, res.timeline);

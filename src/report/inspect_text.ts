@@ -2,7 +2,7 @@
  * inspect as text: the section timeline and the summary (`--records` rows: records_text.ts).
  * @module
  */
-import type { Summary, TimelineRow } from "./summary_types.ts";
+import type { Summary } from "./summary_types.ts";
 import {
   fitLine,
   formatBytes,
@@ -12,68 +12,10 @@ import {
   type TableOptions,
 } from "./table.ts";
 
+export { liveTimelineHeader, liveTimelineRow, timelineTable } from "./timeline_text.ts";
+
 function num(n: number | undefined): string {
   return n === undefined ? "" : String(n);
-}
-
-/**
- * The timeline as a table.
- *
- * @example
- * ```ts
- * import { openInput } from "../parse/input.ts";
- * import { inspectStream } from "./inspect_stream.ts";
- * import { timelineTable } from "./inspect_text.ts";
- * const input = await openInput("samples/small-block.mig");
- * const { timeline } = await inspectStream(input, { vmdesc: input.vmdesc });
- * input.close();
- * const lines = timelineTable(timeline).trimEnd().split("\n");
- * if (!lines[0].includes("OFFSET") || lines.length !== timeline.length + 2) {
- *   throw new Error("a header line, a rule, then one line per row");
- * }
- * ```
- */
-export function timelineTable(rows: TimelineRow[], opts: TableOptions = {}): string {
-  return renderTable(
-    [
-      { header: "OFFSET", align: "right" },
-      { header: "HEX", align: "right" },
-      { header: "KIND" },
-      { header: "ID", align: "right" },
-      { header: "NAME" },
-      { header: "INST", align: "right" },
-      { header: "VER", align: "right" },
-      { header: "BYTES", align: "right" },
-      { header: "PAGE", align: "right", hideWhenEmpty: true },
-      { header: "ZERO", align: "right", hideWhenEmpty: true },
-      { header: "XBZRLE", align: "right", hideWhenEmpty: true },
-      { header: "COMP", align: "right", hideWhenEmpty: true },
-      { header: "BLK", align: "right", hideWhenEmpty: true },
-      { header: "BLK0", align: "right", hideWhenEmpty: true },
-      { header: "NOTE" },
-    ],
-    rows.map((r) => {
-      const blank = (n: number) => (n ? String(n) : "");
-      return [
-        String(r.offset),
-        hexOffset(r.offset),
-        (r.depth ? "  ".repeat(r.depth) + "└ " : "") + r.kind,
-        num(r.sectionId),
-        r.name ?? "",
-        num(r.instance),
-        num(r.version),
-        String(r.bytes),
-        blank(r.page),
-        blank(r.zero),
-        blank(r.xbzrle),
-        blank(r.compressed),
-        blank(r.blockData),
-        blank(r.blockZero),
-        r.note ?? "",
-      ];
-    }),
-    opts,
-  );
 }
 
 function pct(x: number): string {
