@@ -7,47 +7,9 @@ import { runCheck } from "../commands/check.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
 import { textOut } from "../commands/io.ts";
 import { UsageError, userPath } from "./args.ts";
-import { argumentError, didYouMean } from "./help.ts";
+import { argumentError, CHECK_HELP, didYouMean } from "./help.ts";
 import { ArgumentError, parseArgs } from "./parse_args.ts";
 import { terminalWidth } from "./terminal.ts";
-
-/** What `migscope help check` and `migscope check --help` print. */
-export const CHECK_HELP =
-  `usage: migscope check INPUT --qemu PATH [--machine TYPE] [--json] [-- DESTINATION ARGS]
-       migscope check INPUT --against DUMP.json [--json]
-
-Predicts whether a destination QEMU will load INPUT and, if not, the first error it will give,
-checking in the order QEMU's loader does: the machine type, the CONFIGURATION section
-(capabilities, target page size), then each section in stream order — idstr and instance
-known, version within the destination's minimum and current version, the RAM block list
-(names, sizes), each device's subsections — and last what the destination has that the
-stream lacks (notes: QEMU loads without them). INPUT is any file inspect reads.
-Exit 0 when it loads, 1 when it will not, 2 for bad input or usage (one line).
-
-options:
-  --qemu PATH             the destination's QEMU binary: runs PATH -M help, PATH -M TYPE
-                          -dump-vmstate, and a paused PATH -S -M TYPE -m SIZE -nodefaults
-                          (SIZE: the stream's pc.ram) for its RAM blocks (info ramblock),
-                          capabilities and registered sections
-  --machine TYPE          the destination's machine type (default: the stream's)
-  -- ARGS                 with --qemu, after everything else: the destination's own command
-                          line (-m, -device, -nic, …). It is started with these instead of
-                          -nodefaults, and a section it does not create is an error. Without
-                          them, devices the machine type does not create are taken to be on the
-                          destination's command line (a note each)
-  --against DUMP.json     the schema of an existing -dump-vmstate (gzip too) instead of a QEMU:
-                          machine type, section versions and subsections only (no RAM blocks,
-                          capabilities, page size or device set)
-  --json                  one JSON document (format migscope-check)
-  --vmdesc FILE           vmdesc JSON (or another capture) for a stream without a trailer
-  --snapshot NAME|ID      qcow2 images: the internal snapshot whose VM state is checked
-  -h, --help              this help
-
-examples:
-  migscope check guest.mig --qemu qemu-system-x86_64
-  migscope check guest.mig --qemu /opt/qemu-10/bin/qemu-system-x86_64 --machine pc-i440fx-7.2
-  migscope check guest.mig --qemu qemu-system-x86_64 -- -m 128M -nic none
-  migscope check guest.save --against dst-vmstate.json --json | jq .findings`;
 
 /** The options CHECK_HELP lists (for "did you mean"). */
 const OPTIONS = [...new Set(CHECK_HELP.match(/--[a-z][a-z-]*/g) ?? [])];

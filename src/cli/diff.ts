@@ -1,42 +1,13 @@
 /**
  * Arguments of `diff`. {@link diffMain} answers its own help and argument mistakes (one line,
- * exit 2), so that it runs the same from src/cli/main.ts or from src/cli/diff_entry.ts. Only
- * light modules are imported up front (src/cli/help.ts may import {@link DIFF_HELP} without
- * loading the command); the command and help.ts's wording are loaded when they are needed.
+ * exit 2). Its help text lives in src/cli/help.ts with the other commands'; only light modules
+ * are imported up front, the command when it runs.
  * @module
  */
+export { DIFF_HELP } from "./help.ts";
 import { UsageError, userPath } from "./args.ts";
+import { DIFF_HELP } from "./help.ts";
 import { ArgumentError, parseArgs } from "./parse_args.ts";
-
-/** What `migscope help diff` and `migscope diff --help` print. */
-export const DIFF_HELP = `usage: migscope diff A B [options]
-
-Compares two saved or migrated VMs, each a file of any kind inspect reads — a bare stream,
-gzip, a libvirt save image, or a qcow2 image with internal snapshots (--snapshot-a/-b):
-  configuration   machine type, capabilities, target page size, target-page-bits, uuid
-  sections        START/FULL sections by idstr and instance: added, removed, moved, version
-  RAM blocks      MEM_SIZE blocks: added, removed, resized
-  device state    every field, decoded with each stream's own vmdesc (numbers in hex)
-  vmdesc          per device: fields and subsections added, removed, resized
-  RAM content     both replayed into a temporary directory and compared page by page (not
-                  for a multifd or postcopy main stream, or one without page data: the
-                  report says why)
-Exit 0 when equal, 1 when anything differs, 2 for bad input or usage (one line).
-
-options:
-  --json                  one JSON document (format migscope-diff) with every difference
-  --no-ram                skip the replays and the RAM content comparison
-  --snapshot-a NAME|ID    A is a qcow2 image: the internal snapshot to compare
-  --snapshot-b NAME|ID    the same for B
-  --vmdesc-a FILE         vmdesc JSON (or another capture) for A, for streams without a
-                          trailer; it is also A's side of the vmdesc comparison
-  --vmdesc-b FILE         the same for B
-  -h, --help              this help
-
-examples:
-  migscope diff before.mig after.mig
-  migscope diff guest.save disk.qcow2 --snapshot-b snapA --no-ram
-  migscope diff a.mig b.mig --json | jq '.devices.devices[].fields'`;
 
 /** The options DIFF_HELP lists (for "did you mean"). */
 const OPTIONS = [...new Set(DIFF_HELP.match(/--[a-z][a-z-]*/g) ?? [])];

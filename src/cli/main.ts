@@ -26,6 +26,10 @@ async function run(cmd: string, rest: string[]): Promise<number> {
       return await (await import("./info.ts")).extractMain(rest);
     case "tap":
       return await (await import("./tap.ts")).tapMain(rest, VERSION);
+    case "diff":
+      return await (await import("./diff.ts")).diffMain(rest);
+    case "check":
+      return await (await import("./check.ts")).checkMain(rest);
   }
   const near = didYouMean(cmd, Object.keys(COMMANDS));
   throw new UsageError(
