@@ -139,7 +139,10 @@ async function destination(o: ProbeOptions, cmdline: string[], dir: string) {
     return facts;
   } catch (e) {
     if (e instanceof ProbeError) throw e;
-    await status;
+    if (!exited) {
+      kill();
+      throw new ProbeError(`the paused destination QEMU: ${(e as Error).message}`);
+    }
     throw new ProbeError(`the destination QEMU stopped: ${firstLine(await stderr)}`);
   } finally {
     qmp?.close();

@@ -31,7 +31,9 @@ export class QmpClient {
         return q;
       } catch (e) {
         conn?.close();
-        if (e instanceof QmpError || Date.now() > deadline || !alive()) throw e;
+        const retry = e instanceof Deno.errors.NotFound ||
+          e instanceof Deno.errors.ConnectionRefused;
+        if (!retry || Date.now() > deadline || !alive()) throw e;
         await new Promise((r) => setTimeout(r, 25));
       }
     }

@@ -12,7 +12,16 @@ export async function runCheckCli(
   opts: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-run", ENTRY, ...args],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-net",
+      "--allow-env",
+      "--allow-run",
+      ENTRY,
+      ...args,
+    ],
     cwd: opts.cwd,
     env: opts.env,
     stdin: "null",
