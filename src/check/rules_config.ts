@@ -90,7 +90,9 @@ export function configurationFindings(s: StreamFacts, d: DestinationFacts): Find
       "machine-mismatch",
       at,
       `Machine type received is '${printable(s.machine)}' and local is '${printable(d.machine)}'`,
-      !d.machines || d.machines.includes(s.machine)
+      d.origin === "dump"
+        ? `the dump describes ${printable(d.machine)}: make one with -M ${printable(s.machine)}`
+        : !d.machines || d.machines.includes(s.machine)
         ? `start the destination with -M ${printable(s.machine)}`
         : `this QEMU has no ${printable(s.machine)}; ${machineHint(s.machine, d.machines)}`,
     ));

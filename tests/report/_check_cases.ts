@@ -1,0 +1,200 @@
+/**
+ * Golden cases of `migscope check`: the shared capture a_precopy_idle (QEMU 7.2,
+ * pc-i440fx-7.2) against QEMU's own -dump-vmstate schemas (tests/check/data) — as they are, and
+ * edited so that each rule fires — run through the real CLI (src/cli/check_entry.ts, in a
+ * subprocess, in a fresh temporary directory), normalised as every golden file
+ * (tests/report/_golden.ts `normalise`), compared byte for byte with tests/golden/check_*.
+ *
+ * Each case's check ties the output to tests/check/_oracle.ts, which finds the sections and
+ * subsections in the capture's raw bytes and applies QEMU's loader rules to the raw dump JSON
+ * without src/: the error rows (offset, section, QEMU's word), the verdict (the first of them),
+ * the counts of checked sections and subsections, the devices the dump does not describe.
+ *
+ * Regenerate: `deno run -A tests/report/_check_cases.ts` (writes a golden file only when its
+ * check passes; `--check` compares only).
+ */
+import { gunzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { captureFile, readmeExpectations } from "../_helpers.ts";
+import { runCheckCli } from "../check/_run.ts";
+import { expectCheck, type Expected } from "../check/_oracle.ts";
+import { block, GOLDEN_DIR, type GoldenCase, normalise, parseTable, Problems } from "./_golden.ts";
+
+const DATA = fileURLToPath(new URL("../check/data/", import.meta.url));
+const DUMP72 = `${DATA}vmstate-7.2.22-pc-i440fx-7.2.json.gz`;
+const DUMP10 = `${DATA}vmstate-10.0.2-pc-i440fx-7.2.json.gz`;
+
+type Dump = Record<string, { Description?: Desc; Name?: string }>;
+type Desc = {
+  name: string;
+  version_id: number;
+  minimum_version_id: number;
+  Fields?: { Description?: Desc }[];
+  Subsections?: Desc[];
+};
+
+function readDump(path: string): Dump {
+  return JSON.parse(gunzipSync(Deno.readFileSync(path)).toString());
+}
+
+/** Edits that make each rule fire: machine, version above, minimum above, subsections. */
+function edited(dump: Dump): Dump {
+  const walk = (d: Desc) => {
+    if (d.name === "mc146818rtc") d.version_id = 2;
+    if (d.name === "PIIX3") d.minimum_version_id = 4;
+    if (d.name === "fw_cfg") {
+      d.Subsections = d.Subsections?.filter((s) => s.name !== "fw_cfg/acpi_mr");
+    }
+    if (d.name === "fdrive/media_rate") d.version_id = 0;
+    for (const f of d.Fields ?? []) if (f.Description) walk(f.Description);
+    for (const s of d.Subsections ?? []) walk(s);
+  };
+  for (const [k, v] of Object.entries(dump)) {
+    if (k !== "vmschkmachine" && v.Description) walk(v.Description);
+  }
+  return { ...dump, vmschkmachine: { Name: "pc-i440fx-7.1" } };
+}
+
+/** Links the capture and writes the dump into `dir`; the arguments of the case. */
+async function inputs(dir: string, dump: Dump, json: boolean): Promise<string[]> {
+  await Deno.symlink(await captureFile("a_precopy_idle"), `${dir}/capture.bin`);
+  await Deno.writeTextFile(`${dir}/dump.json`, JSON.stringify(dump));
+  return [`${dir}/capture.bin`, "--against", `${dir}/dump.json`, ...(json ? ["--json"] : [])];
+}
+
+async function oracle(dump: Dump): Promise<Expected> {
+  const bytes = await Deno.readFile(await captureFile("a_precopy_idle"));
+  return expectCheck(bytes, readmeExpectations().get("a_precopy_idle")!, dump);
+}
+
+/** The text report against the oracle. */
+function checkTextReport(out: string, e: Expected): string[] {
+  const p = new Problems();
+  const rows = parseTable(block(out, "Findings", true)).filter((r) => r.LEVEL === "error");
+  p.eq("error rows", rows.length, e.errors.length);
+  for (const x of e.errors) {
+    const r = rows.find((r) => r.OFFSET === String(x.offset) && r.SECTION === x.section);
+    p.ok(
+      `an error row at ${x.offset} for ${x.section} saying '${x.word}'`,
+      r?.FINDING.includes(x.word) === true,
+    );
+  }
+  const first = [...e.errors].sort((a, b) => a.offset - b.offset)[0];
+  const verdict = /^ {2}verdict {6}(.*)$/m.exec(out)?.[1];
+  if (!first) p.eq("verdict", verdict, "loads");
+  else {
+    p.ok(
+      `verdict names ${first.section} at ${first.offset}: ${verdict}`,
+      verdict?.startsWith("will not load: ") === true &&
+        verdict.endsWith(`(section ${first.section}, offset ${first.offset})`),
+    );
+  }
+  const checked = /^ {2}checked {6}(\d+) of (\d+) sections, (\d+) of (\d+) subsections$/m.exec(out);
+  p.eq("checked", checked?.slice(1).map(Number), [
+    e.checkedSections,
+    e.sections,
+    e.checkedSubsections,
+    e.subsections,
+  ]);
+  p.ok(
+    "undescribed devices listed",
+    out.includes(`  - sections the dump does not describe: ${e.undescribed.join(", ")}\n`),
+  );
+  return p.list;
+}
+
+/** The JSON document against the oracle. */
+function checkJsonReport(out: string, e: Expected): string[] {
+  const p = new Problems();
+  const doc = JSON.parse(out);
+  p.eq("format", [doc.format, doc.version], ["migscope-check", 1]);
+  const errors = doc.findings.filter((f: { level: string }) => f.level === "error");
+  p.eq(
+    "errors",
+    errors.map((f: { offset: number; section: string }) => [f.offset, f.section]),
+    e.errors.map((x) => [x.offset, x.section]),
+  );
+  for (const [i, x] of e.errors.entries()) {
+    p.ok(`${x.word} in ${errors[i]?.message}`, errors[i]?.message.includes(x.word));
+  }
+  p.eq("loads", doc.loads, e.errors.length === 0);
+  p.eq("checked", doc.checked, { sections: e.checkedSections, subsections: e.checkedSubsections });
+  p.eq("stream sections", doc.stream.sections, e.sections);
+  return p.list;
+}
+
+function textCase(name: string, title: string, dump: () => Dump, code: number): GoldenCase {
+  return {
+    name,
+    title,
+    code,
+    setup: (dir) => inputs(dir, dump(), false),
+    check: async (out) => checkTextReport(out, await oracle(dump())),
+  };
+}
+
+/** The cases, in tests/golden/. */
+export const CHECK_CASES: GoldenCase[] = [
+  textCase(
+    "check_a_precopy_idle_72.txt",
+    "check --against QEMU 7.2's schema: a_precopy_idle loads",
+    () => readDump(DUMP72),
+    0,
+  ),
+  textCase(
+    "check_a_precopy_idle_10.txt",
+    "check --against QEMU 10.0's pc-i440fx-7.2 schema: a_precopy_idle loads",
+    () => readDump(DUMP10),
+    0,
+  ),
+  textCase(
+    "check_a_precopy_idle_edited.txt",
+    "check --against an edited schema: machine, versions and subsections each an error, in stream order",
+    () => edited(readDump(DUMP72)),
+    1,
+  ),
+  {
+    name: "check_a_precopy_idle_edited.json",
+    title: "check --json --against the edited schema",
+    code: 1,
+    setup: (dir) => inputs(dir, edited(readDump(DUMP72)), true),
+    check: async (out) => checkJsonReport(out, await oracle(edited(readDump(DUMP72)))),
+  },
+];
+
+/** Runs a case: its command through src/cli/check_entry.ts in a fresh temporary directory. */
+export async function runCheckCase(c: GoldenCase) {
+  const dir = await Deno.makeTempDir({ prefix: "migscope-golden-" });
+  try {
+    const r = await runCheckCli(await c.setup(dir), { cwd: dir });
+    const stdout = normalise(r.stdout, dir);
+    return { code: r.code, stdout, stderr: normalise(r.stderr, dir), golden: stdout };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) {
+  const checkOnly = Deno.args.includes("--check");
+  let failed = 0;
+  for (const c of CHECK_CASES) {
+    const r = await runCheckCase(c);
+    const problems = await c.check(r.stdout);
+    if (r.code !== c.code) problems.push(`exit code ${r.code}, expected ${c.code}`);
+    if (r.stderr !== (c.stderr ?? "")) problems.push(`stderr: ${JSON.stringify(r.stderr)}`);
+    const old = await Deno.readTextFile(`${GOLDEN_DIR}${c.name}`).catch(() => undefined);
+    const status = old === r.golden ? "unchanged" : old === undefined ? "new" : "changed";
+    if (problems.length) {
+      failed++;
+      console.log(`FAIL ${c.name} (${status}): not written\n     ${problems.join("\n     ")}`);
+      continue;
+    }
+    if (status !== "unchanged" && !checkOnly) {
+      await Deno.writeTextFile(`${GOLDEN_DIR}${c.name}`, r.golden);
+    }
+    console.log(
+      `ok   ${c.name} (${status}${status !== "unchanged" && !checkOnly ? ", written" : ""})`,
+    );
+  }
+  if (failed) Deno.exit(1);
+}
