@@ -74,7 +74,11 @@ export class TapConnection {
         this.parser?.end();
       },
     }, ctx.chunk);
-    this.done = this.pipe.done.then(() => this.#settle());
+    this.done = this.pipe.done.then(() => this.#settle()).catch((e) => {
+      // Not expected (the pipe and the files catch their own errors): noted, never thrown.
+      this.pipe.error ??= `tap: ${e instanceof Error ? e.message.split("\n")[0] : e}`;
+      this.closed ??= new Date();
+    });
   }
 
   /** The connection as the manifest records it. */
