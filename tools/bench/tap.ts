@@ -6,6 +6,7 @@
  * .cache/bench/. The source is `socat -u OPEN:stream TCP:…`, the destination a sink
  * (`socat -u TCP-LISTEN:… OPEN:/dev/null`); each run is timed from the source's start to the
  * sink's end, the relay already listening (its start-up is not counted). Runs alternate.
+ * Without socat, {@link benchTap} throws, saying so.
  *
  *   deno run -A tools/bench/tap.ts [--mib 1024] [--reps 5] [--record]
  * @module
@@ -119,6 +120,11 @@ async function transfer(
 
 /** Runs the benchmark: tap and socat alternately, `reps` times each; medians. */
 export async function benchTap(opts: TapBenchOptions = {}): Promise<TapBench> {
+  try {
+    await new Deno.Command("socat", { args: ["-V"], stdout: "null", stderr: "null" }).output();
+  } catch {
+    throw new Error("socat is not installed (Debian package socat)");
+  }
   const file = await stream(opts.mib ?? 1024);
   const bytes = (await Deno.stat(file)).size;
   const reps = opts.reps ?? 5;
