@@ -125,12 +125,10 @@ async function gunzip(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Array> {
   return all;
 }
 
-/** Reads and parses a dump file, plain or gzip (bounded by {@link MAX_DUMP_BYTES}). */
-export async function readVmstateDump(path: string): Promise<VmstateDump> {
+/** The text of a file, plain or gzip, of at most `max` bytes (unpacked). */
+export async function readTextFile(path: string, max = MAX_DUMP_BYTES): Promise<string> {
   const st = await Deno.stat(path);
-  if (st.size > MAX_DUMP_BYTES) {
-    throw new Error(`${st.size} bytes: larger than any -dump-vmstate (max ${MAX_DUMP_BYTES})`);
-  }
+  if (st.size > max) throw new Error(`${st.size} bytes: larger than expected (max ${max})`);
   const raw = await Deno.readFile(path);
   let bytes: Uint8Array = raw;
   if (raw[0] === 0x1f && raw[1] === 0x8b) {
@@ -140,7 +138,12 @@ export async function readVmstateDump(path: string): Promise<VmstateDump> {
       throw new Error(`gzip: ${(e as Error).message}`);
     }
   }
-  return parseVmstateDump(new TextDecoder().decode(bytes));
+  return new TextDecoder().decode(bytes);
+}
+
+/** Reads and parses a dump file, plain or gzip (bounded by {@link MAX_DUMP_BYTES}). */
+export async function readVmstateDump(path: string): Promise<VmstateDump> {
+  return parseVmstateDump(await readTextFile(path));
 }
 
 /** The destination facts of a dump: its machine type and schema, nothing else. */

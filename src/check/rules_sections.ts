@@ -55,7 +55,7 @@ function unknownSection(s: StreamSection, schema: VmsdSchema[]): Finding {
   const vmsd = vmsdName(s);
   const hint = schema.length
     ? `this QEMU has the device type (VMState '${printable(vmsd)}'), but the destination's ` +
-      "command line does not create it at this address"
+      "command line does not create this instance"
     : `no device type of this QEMU has VMState '${printable(vmsd)}'`;
   return finding(
     "section-unknown",

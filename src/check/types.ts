@@ -84,6 +84,8 @@ export interface DestinationFacts {
   origin: "qemu" | "dump";
   /** The QEMU binary or the dump file. */
   path: string;
+  /** The destination file (`--destination`) the facts were read from. */
+  from?: string;
   qemuVersion?: string;
   /** The machine type the destination runs (an alias resolved), or the one asked for. */
   machine: string;

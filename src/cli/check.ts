@@ -11,8 +11,14 @@ import { argumentError, CHECK_HELP, didYouMean } from "./help.ts";
 import { ArgumentError, parseArgs } from "./parse_args.ts";
 import { terminalWidth } from "./terminal.ts";
 
-/** The options CHECK_HELP lists (for "did you mean"). */
-const OPTIONS = [...new Set(CHECK_HELP.match(/--[a-z][a-z-]*/g) ?? [])];
+/** The options CHECK_HELP lists, and the destination file options (for "did you mean"). */
+const OPTIONS = [
+  ...new Set([
+    ...CHECK_HELP.match(/--[a-z][a-z-]*/g) ?? [],
+    "--destination",
+    "--save-destination",
+  ]),
+];
 
 /** Options of the destination's command line that check sets itself. */
 const OWN: Record<string, string> = {
@@ -47,6 +53,35 @@ function destinationArgs(args: string[], end: number): string[] | undefined {
   return rest;
 }
 
+/** Exactly one destination, and the options that go with it. */
+function destinationChoice(
+  v: { qemu?: string; against?: string; destination?: string; machine?: string } & {
+    "save-destination"?: string;
+  },
+  commandLine: boolean,
+): void {
+  const given = [
+    v.qemu && "--qemu",
+    v.against && "--against",
+    v.destination && "--destination",
+  ].filter((x) => x);
+  if (given.length > 1) {
+    throw new UsageError(`${given.join(" and ")} exclude each other: give one destination`);
+  }
+  if (!given.length) {
+    throw new UsageError(
+      "check needs a destination: --qemu PATH, --against DUMP.json or --destination FILE",
+    );
+  }
+  if (v.qemu) return;
+  const what = v.against ? "a dump is made for one machine type" : "the file holds its machine";
+  if (v.machine) throw new UsageError(`--machine goes with --qemu: ${what}`);
+  if (commandLine) throw new UsageError("a destination command line after -- goes with --qemu");
+  if (v["save-destination"]) {
+    throw new UsageError("--save-destination goes with --qemu: it saves what QEMU said");
+  }
+}
+
 async function run(args: string[]): Promise<number> {
   const end = args.indexOf("--");
   const { values, positionals } = parseArgs({
@@ -55,6 +90,8 @@ async function run(args: string[]): Promise<number> {
     options: {
       qemu: { type: "string" },
       against: { type: "string" },
+      destination: { type: "string" },
+      "save-destination": { type: "string" },
       machine: { type: "string" },
       json: { type: "boolean", default: false },
       vmdesc: { type: "string" },
@@ -62,18 +99,7 @@ async function run(args: string[]): Promise<number> {
     },
   });
   if (positionals.length !== 1) throw new UsageError("check takes exactly one INPUT");
-  if (values.qemu && values.against) {
-    throw new UsageError("--qemu and --against exclude each other: give one destination");
-  }
-  if (!values.qemu && !values.against) {
-    throw new UsageError("check needs a destination: --qemu PATH or --against DUMP.json");
-  }
-  if (values.against && values.machine) {
-    throw new UsageError("--machine goes with --qemu: a dump is made for one machine type");
-  }
-  if (values.against && end >= 0) {
-    throw new UsageError("a destination command line after -- goes with --qemu");
-  }
+  destinationChoice(values, end >= 0);
   const interrupt = new Interrupts();
   try {
     const res = settled(
@@ -81,6 +107,10 @@ async function run(args: string[]): Promise<number> {
         input: userPath(positionals[0]),
         qemu: values.qemu ? binary(values.qemu) : undefined,
         against: values.against ? userPath(values.against) : undefined,
+        destination: values.destination ? userPath(values.destination) : undefined,
+        saveDestination: values["save-destination"]
+          ? userPath(values["save-destination"])
+          : undefined,
         machine: values.machine,
         destinationArgs: destinationArgs(args, end),
         json: values.json,

@@ -6,7 +6,8 @@
  * @module
  */
 import { checkStream } from "../check/check.ts";
-import { dumpDestination, readVmstateDump } from "../check/dump.ts";
+import { dumpDestination, readTextFile, readVmstateDump } from "../check/dump.ts";
+import { destinationJson, parseDestinationJson } from "../check/facts_json.ts";
 import { ProbeError, probeQemu } from "../check/qemu.ts";
 import { mainBlock } from "../check/rules_ram.ts";
 import { readStreamFacts } from "../check/stream_facts.ts";
@@ -26,6 +27,10 @@ export interface CheckOptions {
   qemu?: string;
   /** A `-dump-vmstate` JSON file. */
   against?: string;
+  /** A destination file written by `saveDestination` (instead of `qemu`). */
+  destination?: string;
+  /** With `qemu`: write the destination's facts to this file. */
+  saveDestination?: string;
   /** The destination's machine type (default: the stream's). */
   machine?: string;
   /** The destination's own command line (`--`): probed as given, nothing assumed. */
@@ -54,7 +59,29 @@ async function streamFacts(opts: CheckOptions) {
   }
 }
 
+async function savedDestination(path: string): Promise<DestinationFacts> {
+  try {
+    return { ...parseDestinationJson(await readTextFile(path)), from: path };
+  } catch (e) {
+    throw new BadInput(`--destination ${path}: ${(e as Error).message}`);
+  }
+}
+
+async function saveDestination(path: string, d: DestinationFacts): Promise<void> {
+  if (d.unknownMachine) {
+    throw new BadInput(
+      `--save-destination: nothing to save, QEMU has no machine type '${d.requested}'`,
+    );
+  }
+  try {
+    await Deno.writeTextFile(path, JSON.stringify(destinationJson(d)) + "\n");
+  } catch (e) {
+    throw new BadInput(`--save-destination ${path}: ${(e as Error).message}`);
+  }
+}
+
 async function destinationFacts(opts: CheckOptions, s: StreamFacts): Promise<DestinationFacts> {
+  if (opts.destination) return await savedDestination(opts.destination);
   if (opts.against) {
     try {
       return dumpDestination(opts.against, await readVmstateDump(opts.against));
@@ -71,7 +98,7 @@ async function destinationFacts(opts: CheckOptions, s: StreamFacts): Promise<Des
   const blocks = s.sections.flatMap((x) => x.ramBlocks ?? []);
   const main = mainBlock(blocks);
   try {
-    return await probeQemu({
+    const d = await probeQemu({
       qemu: opts.qemu!,
       machine,
       memory: blocks.find((b) => b.name === main)?.size,
@@ -79,6 +106,8 @@ async function destinationFacts(opts: CheckOptions, s: StreamFacts): Promise<Des
       env: opts.env,
       interrupt: opts.interrupt,
     });
+    if (opts.saveDestination) await saveDestination(opts.saveDestination, d);
+    return d;
   } catch (e) {
     if (e instanceof ProbeError) throw new BadInput(e.message);
     throw e;

@@ -50,6 +50,7 @@ function destinationLines(d: DestinationFacts): string[] {
   const alias = d.requested !== d.machine ? ` (as ${d.requested})` : "";
   if (d.unknownMachine) return [`${qemu}: no machine type ${d.requested}`];
   const lines = [`${qemu}: machine ${d.machine}${alias}`];
+  if (d.from) lines.push(`facts read from ${d.from}`);
   lines.push(`started as ${(d.commandLine ?? []).join(" ")}`);
   if (d.assumeDevices) {
     lines.push("devices the machine type does not create are taken to be on its command line");
@@ -144,6 +145,7 @@ export function checkJson(r: CheckReport | undefined, error?: unknown): Record<s
     destination: {
       origin: d.origin,
       path: d.path,
+      from: d.from ?? null,
       qemuVersion: d.qemuVersion ?? null,
       machine: d.machine,
       requested: d.requested,

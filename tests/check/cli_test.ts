@@ -10,7 +10,18 @@ const DUMP = fileURLToPath(new URL("./data/vmstate-7.2.22-pc-i440fx-7.2.json.gz"
 const SEE = " (see migscope help check)";
 
 const USAGE: [string[], string][] = [
-  [[SAMPLE], "migscope: check needs a destination: --qemu PATH or --against DUMP.json"],
+  [
+    [SAMPLE],
+    "migscope: check needs a destination: --qemu PATH, --against DUMP.json or --destination FILE",
+  ],
+  [
+    [SAMPLE, "--against", DUMP, "--destination", DUMP],
+    "migscope: --against and --destination exclude each other: give one destination",
+  ],
+  [
+    [SAMPLE, "--destination", DUMP, "--save-destination", "x.json"],
+    "migscope: --save-destination goes with --qemu: it saves what QEMU said",
+  ],
   [
     [SAMPLE, "--qemu", "q", "--against", DUMP],
     "migscope: --qemu and --against exclude each other: give one destination",

@@ -181,7 +181,7 @@ Deno.test("an unknown section: on the exact command line an error, named as QEMU
     exact.firstError?.message,
     "Unknown savevm section or instance '0000:00:03.0/virtio-rng' 0",
   );
-  assert.match(exact.firstError!.hint!, /does not create it/);
+  assert.match(exact.firstError!.hint!, /does not create this instance/);
   const assumed = checkStream(stream([RAM, rng]), qemu());
   assert.equal(assumed.loads, true);
   const none = checkStream(stream([RAM, device(900, "vmclock", 1)]), qemu());

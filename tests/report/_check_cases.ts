@@ -18,11 +18,13 @@ import { fileURLToPath } from "node:url";
 import { captureFile, readmeExpectations } from "../_helpers.ts";
 import { runCheckCli } from "../check/_run.ts";
 import { expectCheck, type Expected } from "../check/_oracle.ts";
+import { expectFacts, type Facts } from "../check/_oracle_facts.ts";
 import { block, GOLDEN_DIR, type GoldenCase, normalise, parseTable, Problems } from "./_golden.ts";
 
 const DATA = fileURLToPath(new URL("../check/data/", import.meta.url));
 const DUMP72 = `${DATA}vmstate-7.2.22-pc-i440fx-7.2.json.gz`;
 const DUMP10 = `${DATA}vmstate-10.0.2-pc-i440fx-7.2.json.gz`;
+const FACTS72 = `${DATA}destination-7.2.22-pc-i440fx-7.2-64M.json.gz`;
 
 type Dump = Record<string, { Description?: Desc; Name?: string }>;
 type Desc = {
@@ -60,6 +62,73 @@ async function inputs(dir: string, dump: Dump, json: boolean): Promise<string[]>
   await Deno.symlink(await captureFile("a_precopy_idle"), `${dir}/capture.bin`);
   await Deno.writeTextFile(`${dir}/dump.json`, JSON.stringify(dump));
   return [`${dir}/capture.bin`, "--against", `${dir}/dump.json`, ...(json ? ["--json"] : [])];
+}
+
+function readFacts(): Facts {
+  return JSON.parse(gunzipSync(Deno.readFileSync(FACTS72)).toString());
+}
+
+/**
+ * The QEMU 7.2 destination file edited so that each rule fires: its exact command line (no
+ * device assumed), other RAM block sizes, a block gone and one added, fdc registered at
+ * version 1, 16 KiB target pages, piix4_pm without its memhp subsection, cpu/fpop_ip_dp sent
+ * at version 0, a virtio-rng the stream lacks.
+ */
+function editedFacts(): Facts {
+  const f = readFacts();
+  f.assumeDevices = false;
+  f.pageSize = 16384;
+  f.targetPageBits = 14;
+  const sizes: Record<string, number> = {
+    "pc.ram": 128 << 20,
+    "/rom@etc/acpi/tables": 0x10000,
+    "pc.bios": 0x20000,
+  };
+  f.ramBlocks = f.ramBlocks.filter((b) => b.name !== "pc.rom").map((b) =>
+    sizes[b.name] ? { name: b.name, used: sizes[b.name], max: sizes[b.name] } : b
+  );
+  f.ramBlocks.push({ name: "extra.ram", used: 4096, max: 4096 });
+  f.registry = f.registry.map((r) => r.idstr === "fdc" ? { ...r, version: 1 } : r);
+  f.registry.push({ idstr: "0000:00:05.0/virtio-rng", instance: 0, version: 1 });
+  for (const s of f.schema.piix4_pm) {
+    s.subsections = s.subsections.filter((x) => x.name !== "piix4_pm/memhp");
+  }
+  f.sentSubsections.cpu["cpu/fpop_ip_dp"] = 0;
+  return f;
+}
+
+async function factsInputs(dir: string, facts: Facts, json: boolean): Promise<string[]> {
+  await Deno.symlink(await captureFile("a_precopy_idle"), `${dir}/capture.bin`);
+  await Deno.writeTextFile(`${dir}/destination.json`, JSON.stringify(facts));
+  const args = [`${dir}/capture.bin`, "--destination", `${dir}/destination.json`];
+  return json ? [...args, "--json"] : args;
+}
+
+/** Every finding row of the text report, in order, against the facts oracle. */
+async function checkFactsText(out: string, facts: Facts): Promise<string[]> {
+  const p = new Problems();
+  const bytes = await Deno.readFile(await captureFile("a_precopy_idle"));
+  const want = expectFacts(bytes, readmeExpectations().get("a_precopy_idle")!, facts);
+  const rows = parseTable(block(out, "Findings", true)).filter((r) => r.LEVEL !== "");
+  p.eq("rows", rows.length, want.length);
+  for (const [i, w] of want.entries()) {
+    const r = rows[i];
+    p.eq(`row ${i} (offset, level, section)`, [r?.OFFSET, r?.LEVEL, r?.SECTION], [
+      String(w.offset),
+      w.level,
+      w.section,
+    ]);
+    p.ok(`row ${i} says '${w.word}': ${r?.FINDING}`, r?.FINDING.includes(w.word) === true);
+  }
+  const first = want.find((w) => w.level === "error");
+  const verdict = /^ {2}verdict {6}(.*)$/m.exec(out)?.[1] ?? "";
+  p.ok(
+    `verdict: ${verdict}`,
+    first
+      ? verdict.endsWith(`(section ${first.section}, offset ${first.offset})`)
+      : verdict === "loads",
+  );
+  return p.list;
 }
 
 async function oracle(dump: Dump): Promise<Expected> {
@@ -153,6 +222,20 @@ export const CHECK_CASES: GoldenCase[] = [
     () => edited(readDump(DUMP72)),
     1,
   ),
+  {
+    name: "check_a_precopy_idle_destination72.txt",
+    title: "check --destination (QEMU 7.2's facts, -nodefaults): loads, default devices assumed",
+    code: 0,
+    setup: (dir) => factsInputs(dir, readFacts(), false),
+    check: (out) => checkFactsText(out, readFacts()),
+  },
+  {
+    name: "check_a_precopy_idle_destination_edited.txt",
+    title: "check --destination, edited facts: page size, RAM blocks, sections, subsections",
+    code: 1,
+    setup: (dir) => factsInputs(dir, editedFacts(), false),
+    check: (out) => checkFactsText(out, editedFacts()),
+  },
   {
     name: "check_a_precopy_idle_edited.json",
     title: "check --json --against the edited schema",
