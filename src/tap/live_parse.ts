@@ -9,7 +9,7 @@
  */
 import type { OpenedInput } from "../parse/input.ts";
 import { type InspectResult, inspectStream } from "../report/inspect_stream.ts";
-import { Summarizer, type TimelineRow } from "../report/summary.ts";
+import type { TimelineRow } from "../report/summary.ts";
 import { errorObject } from "../report/documents.ts";
 import type { MigRecord } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
@@ -38,20 +38,20 @@ export function rowEvent(row: TimelineRow, t: number, pass?: number): TapEvent |
   };
 }
 
+/** RAM record types that are pages (what a dirty pass counts). */
+const PAGE_TYPES = new Set(["zero", "page", "xbzrle", "compressed"]);
+
 /**
- * Follows the records inspectStream visits with a summarizer of its own, to tell when a
- * timeline row and a dirty pass are final, the dirty pass of each section's last RAM record,
- * and how long each pass took.
+ * Follows the RAM records inspectStream visits: the dirty pass of each section's last page
+ * record (handed over with the section's row: rows come before the record that makes them
+ * final), and each dirty pass's counts, told once the next pass starts (or the stream ends).
  */
-class RowTracker {
-  readonly #sum = new Summarizer();
+class PassTracker {
   readonly #emit: (e: TapEvent) => void;
   readonly #now: () => number;
-  #rowsOut = 0;
-  #passesOut = 0;
-  #passStart = 0;
-  /** Dirty pass of the last RAM record of each row not yet handed over, by row index. */
-  #rowPass = new Map<number, number>();
+  #pass?: Omit<PassEvent, "t" | "ms"> & { start: number };
+  /** Pass of the last page record since the last row was handed over. */
+  #rowPass?: number;
 
   constructor(emit: (e: TapEvent) => void, now: () => number) {
     this.#emit = emit;
@@ -59,55 +59,42 @@ class RowTracker {
   }
 
   visit = (rec: MigRecord): void => {
-    const sum = this.#sum;
-    const rows = sum.timeline.length;
-    const passes = sum.summary.passes.length;
-    sum.add(rec);
-    if (rec.kind === "ram" && rec.type !== "mem_size" && rec.type !== "eos") {
-      this.#rowPass.set(sum.timeline.length - 1, rec.pass);
+    if (rec.kind !== "ram" || !PAGE_TYPES.has(rec.type)) return;
+    this.#rowPass = rec.pass;
+    let p = this.#pass;
+    if (!p || p.index !== rec.pass) {
+      this.flush();
+      p = this.#pass = {
+        type: "pass",
+        index: rec.pass,
+        pages: 0,
+        zero: 0,
+        xbzrle: 0,
+        bytes: 0,
+        start: this.#now(),
+      };
     }
-    if (sum.summary.passes.length !== passes) {
-      if (passes === 0) this.#passStart = this.#now();
-      this.#passes(false);
-    }
-    if (sum.timeline.length !== rows) this.#rows(false);
+    p.pages++;
+    if (rec.type === "zero") p.zero++;
+    else if (rec.type === "xbzrle") p.xbzrle++;
+    p.bytes += rec.length;
   };
 
-  /** The stream is over: every row and pass not handed over yet is final. */
+  /** The pass of the row being handed over (its last page record's), then forgotten. */
+  rowPass(): number | undefined {
+    const pass = this.#rowPass;
+    this.#rowPass = undefined;
+    return pass;
+  }
+
+  /** The current pass is over. */
   flush(): void {
-    this.#rows(true);
-    this.#passes(true);
-  }
-
-  #rows(all: boolean) {
-    const tl = this.#sum.timeline;
-    const end = all ? tl.length : tl.length - 1;
-    for (; this.#rowsOut < end; this.#rowsOut++) {
-      const e = rowEvent(tl[this.#rowsOut], this.#now(), this.#rowPass.get(this.#rowsOut));
-      this.#rowPass.delete(this.#rowsOut);
-      if (e) this.#emit(e);
-    }
-  }
-
-  #passes(all: boolean) {
-    const ps = this.#sum.summary.passes;
-    const end = all ? ps.length : ps.length - 1;
+    const p = this.#pass;
+    if (!p) return;
+    this.#pass = undefined;
     const t = this.#now();
-    for (; this.#passesOut < end; this.#passesOut++) {
-      const p = ps[this.#passesOut];
-      const e: PassEvent = {
-        type: "pass",
-        t,
-        index: p.index,
-        pages: p.pages,
-        zero: p.zero,
-        xbzrle: p.xbzrle,
-        bytes: p.bytes,
-        ms: Math.round(t - this.#passStart),
-      };
-      this.#passStart = t;
-      this.#emit(e);
-    }
+    const { start, ...counts } = p;
+    this.#emit({ ...counts, t, ms: t - start });
   }
 }
 
@@ -126,9 +113,13 @@ export class LiveParser {
       name: "main connection",
       close: () => source.close(),
     };
-    const rows = new RowTracker(emit, now);
-    this.done = inspectStream(input, { visit: rows.visit }).then((res) => {
-      rows.flush();
+    const passes = new PassTracker(emit, now);
+    const onRow = (row: TimelineRow) => {
+      const e = rowEvent(row, now(), passes.rowPass());
+      if (e) emit(e);
+    };
+    this.done = inspectStream(input, { visit: passes.visit, onRow }).then((res) => {
+      passes.flush();
       source.close();
       if (res.error) {
         const { offset, section, record, message } = errorObject(res.error);
