@@ -47,6 +47,7 @@ export function unknownMachine(s: StreamFacts, d: DestinationFacts): Finding {
 function capabilityFindings(s: StreamFacts, d: DestinationFacts, known: boolean): Finding[] {
   const at = { section: CONFIG, offset: s.configurationOffset ?? null };
   if (!d.capabilities) return [];
+  const qemu = `QEMU ${d.qemuVersion ?? "(this version)"}`;
   return s.capabilities
     .filter((c) => d.capabilities!.includes(c) === known)
     .map((c) =>
@@ -54,17 +55,15 @@ function capabilityFindings(s: StreamFacts, d: DestinationFacts, known: boolean)
         ? finding(
           "capability-off",
           at,
-          `capability '${printable(c)}' is on in the stream; the destination must have it on too`,
-          `run migrate-set-capabilities ${
-            printable(c)
-          }=on on the destination before migrate-incoming ` +
-            "(its setup, not its version)",
+          `Capability ${printable(c)} is off, but received capability is on`,
+          `turn it on at the destination (migrate-set-capabilities) before migrate-incoming: ` +
+            "its setup, not its version",
         )
         : finding(
           "capability-unknown",
           at,
-          `capability '${printable(c)}' is unknown to QEMU ${d.qemuVersion ?? ""}`.trimEnd(),
-          "the destination rejects a validated capability it does not have",
+          `Received unknown capability ${printable(c)}`,
+          `${qemu} does not have this capability, which the stream says the source used`,
         )
     );
 }

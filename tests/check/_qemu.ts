@@ -110,10 +110,16 @@ async function runSide(
   return { ...out, stderr: await stderr };
 }
 
-/** Migrates the paused source to `out`. */
-export function capture(s: Side, out: string): Promise<Outcome> {
+/** Migrates the paused source to `out` (with capabilities on: `file:` for mapped-ram). */
+export function capture(s: Side, out: string, capabilities: string[] = []): Promise<Outcome> {
   return runSide(s, [], async (qmp, deadline) => {
-    await qmp.cmd("migrate", { uri: `exec:cat > '${out}'` });
+    if (capabilities.length) {
+      await qmp.cmd("migrate-set-capabilities", {
+        capabilities: capabilities.map((capability) => ({ capability, state: true })),
+      });
+    }
+    const file = capabilities.includes("mapped-ram");
+    await qmp.cmd("migrate", { uri: file ? `file:${out}` : `exec:cat > '${out}'` });
     return await migration(qmp, deadline);
   });
 }
@@ -151,7 +157,9 @@ export function qemuSection(stderr: string): string | undefined {
       /error while loading state for instance 0x[0-9a-f]+ of device '([^']+)'/.exec(line) ??
       /error while loading state section id \d+\(([^)]+)\)/.exec(line);
     if (m) return m[1];
-    if (/Machine type received is|unsupported machine type/.test(line)) return "configuration";
+    if (/Machine type received is|unsupported machine type|capability/i.test(line)) {
+      return "configuration";
+    }
     if (/Unknown ramblock/.test(line)) return "ram";
   }
   return undefined;

@@ -17,12 +17,12 @@ let dir = "";
 const streams = new Map<string, string>();
 
 /** A capture of `s`, made once per test run. */
-async function stream(name: string, s: Side): Promise<string> {
+async function stream(name: string, s: Side, capabilities: string[] = []): Promise<string> {
   if (!dir) dir = await Deno.makeTempDir({ prefix: "migscope-check-pairs-" });
   const have = streams.get(name);
   if (have) return have;
   const file = `${dir}/${name}.mig`;
-  const r = await capture(s, file);
+  const r = await capture(s, file, capabilities);
   assert.equal(r.status, "completed", `capture ${name}: ${r.error} ${r.stderr}`);
   streams.set(name, file);
   return file;
@@ -37,6 +37,8 @@ async function checkBinary(q: QemuBinary): Promise<string> {
 
 /** check's words QEMU prints too (its subsection errors name only the device). */
 const QUOTED = new Set([
+  "capability-unknown",
+  "capability-off",
   "machine-mismatch",
   "section-unknown",
   "version-too-new",
@@ -105,6 +107,14 @@ Deno.test({
           src72([], 128),
         );
         assert.match(doc.firstError.hint, /-m \(command line\): start it with -m 64M/);
+      },
+    );
+    await t.step(
+      "(7) an x-ignore-shared capture into a destination without it: Capability … off",
+      async () => {
+        const xis = await stream("72-xis", src72(), ["x-ignore-shared"]);
+        const doc = await agree(xis, ["--qemu", bin], src72());
+        assert.equal(doc.firstError.kind, "capability-off");
       },
     );
     const bytes = await Deno.readFile(base);
@@ -179,6 +189,11 @@ Deno.test({
     await t.step("(3) 10.0 capture with -M pc-i440fx-7.2 into 7.2: loads", async () => {
       const c1072 = await stream("10-72", d10());
       await agree(c1072, ["--qemu", b72], src72());
+    });
+    await t.step("(7) a 10.0 mapped-ram file into 7.2: Received unknown capability", async () => {
+      const mr = await stream("10-72-mapped-ram", d10(), ["mapped-ram"]);
+      const doc = await agree(mr, ["--qemu", b72], src72());
+      assert.equal(doc.firstError.kind, "capability-unknown");
     });
     await t.step(
       "(3) 10.0 -M pc-i440fx-7.2 with -device vmclock into 7.2: Unknown ramblock",

@@ -136,7 +136,11 @@ Deno.test("the first error is the loader's first: unknown capability before the 
     "machine-mismatch",
     "capability-off",
   ]);
-  assert.equal(r.firstError?.message, "capability 'mapped-ram' is unknown to QEMU 7.2.22");
+  assert.equal(r.firstError?.message, "Received unknown capability mapped-ram");
+  assert.equal(
+    r.findings[2].message,
+    "Capability x-ignore-shared is off, but received capability is on",
+  );
   assert.equal(
     r.findings[1].message,
     "Machine type received is 'pc-i440fx-7.1' and local is 'pc-i440fx-7.2'",
