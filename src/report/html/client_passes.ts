@@ -9,6 +9,14 @@
 export const CLIENT_PASSES = String.raw`
 var STACK = ['page', 'zero', 'xbzrle', 'compressed'];
 
+function compact(v) {
+  var a = Math.abs(v);
+  if (a >= 1e9) return +(v / 1e9).toFixed(1) + 'G';
+  if (a >= 1e6) return +(v / 1e6).toFixed(1) + 'M';
+  if (a >= 1e4) return +(v / 1e3).toFixed(1) + 'k';
+  return int(v);
+}
+
 // Stacked bars in uPlot: series k holds the sum of kinds k..3 from the top, drawn tallest first,
 // so each visible segment is one kind; the legend shows the kind's own value.
 function stackedSeries(passes, field) {
@@ -40,8 +48,9 @@ function passChart(parent, title, passes, field, ratio, test) {
   var data = [xs].concat(st.data);
   var series = [{ label: 'pass' }].concat(st.series);
   var axes = [{ label: 'dirty pass', splits: function () { return xs; }, values: function (u, vals) { return vals.map(function (v) { return Number.isInteger(v) ? String(v) : ''; }); } },
-    { label: field === 'bytes' ? 'bytes' : 'pages', size: 70, values: function (u, vals) { return vals.map(function (v) { return field === 'bytes' ? bytes(v) : int(v); }); } }];
-  var scales = { x: { time: false, range: function (u, lo, hi) { return [lo - 0.5, hi + 0.5]; } } };
+    { label: field === 'bytes' ? 'bytes' : 'pages', size: 70, values: function (u, vals) { return vals.map(function (v) { return field === 'bytes' ? bytes(v) : compact(v); }); } }];
+  var scales = { x: { time: false, range: function (u, lo, hi) { return [lo - 0.5, hi + 0.5]; } },
+    y: { range: function (u, lo, hi) { return [0, hi > 0 ? hi * 1.05 : 1]; } } };
   if (ratio) {
     data.push(passes.map(function (p) { return p.resendRatio; }));
     series.push({ label: 're-send ratio', scale: 'ratio', stroke: '#111', width: 2,

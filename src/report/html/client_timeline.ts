@@ -73,7 +73,9 @@ function drawMarkers(g, x, v0, v1) {
       svg('title', null, m.name + ' at ' + int(m.offset) + (m.detail ? '\n' + m.detail : '')));
     g.appendChild(line);
     if (mx - lastLabel > 90) {
-      g.appendChild(svg('text', { x: mx + 2, y: 12 + (m.depth ? 14 : 0), 'font-size': 10, fill: '#222' }, m.name));
+      var right = mx > x(v1) - 100;
+      g.appendChild(svg('text', { x: right ? mx - 2 : mx + 2, y: 12 + (m.depth ? 14 : 0), 'font-size': 10,
+        fill: '#222', 'text-anchor': right ? 'end' : 'start' }, m.name));
       lastLabel = mx;
     }
   });
