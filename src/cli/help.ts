@@ -223,6 +223,7 @@ examples:
 export const CHECK_HELP =
   `usage: migscope check INPUT --qemu PATH [--machine TYPE] [--json] [-- DESTINATION ARGS]
        migscope check INPUT --against DUMP.json [--json]
+       migscope check INPUT --destination FILE [--json]
 
 Predicts whether a destination QEMU will load INPUT and, if not, the first error it will give,
 checking in the order QEMU's loader does: the machine type, the CONFIGURATION section
@@ -246,6 +247,10 @@ options:
   --against DUMP.json     the schema of an existing -dump-vmstate (gzip too) instead of a QEMU:
                           machine type, section versions and subsections only (no RAM blocks,
                           capabilities, page size or device set)
+  --save-destination FILE with --qemu: also write what the QEMU said (machine types,
+                          schema, sections, RAM blocks, capabilities) to FILE
+  --destination FILE      a file written by --save-destination, instead of a QEMU: check
+                          streams where that QEMU is not installed
   --json                  one JSON document (format migscope-check)
   --vmdesc FILE           vmdesc JSON (or another capture) for a stream without a trailer
   --snapshot NAME|ID      qcow2 images: the internal snapshot whose VM state is checked
@@ -255,6 +260,7 @@ examples:
   migscope check guest.mig --qemu qemu-system-x86_64
   migscope check guest.mig --qemu /opt/qemu-10/bin/qemu-system-x86_64 --machine pc-i440fx-7.2
   migscope check guest.mig --qemu qemu-system-x86_64 -- -m 128M -nic none
+  migscope check guest.mig --qemu qemu-system-x86_64 --save-destination dst.json
   migscope check guest.save --against dst-vmstate.json --json | jq .findings`;
 
 /** Each command's help text. */
