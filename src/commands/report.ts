@@ -162,6 +162,10 @@ async function gather(opts: ReportOptions) {
     size: input.size,
     incomplete: input.incomplete,
   };
+  // A pipe or socket is closed on a signal, so that a read waiting for it ends.
+  const signal = opts.interrupt?.signal;
+  const close = () => input.close();
+  if (!input.reader.source.random) signal?.addEventListener("abort", close, { once: true });
   try {
     const bad = await notMainStream(input);
     if (bad) throw new Error(bad);
@@ -172,6 +176,7 @@ async function gather(opts: ReportOptions) {
       signal: opts.interrupt?.signal,
     });
   } finally {
+    signal?.removeEventListener("abort", close);
     input.close();
   }
   if (c.error) throw c.error;
