@@ -237,11 +237,16 @@ export class Page {
     return r.result.value;
   }
 
-  /** A PNG of the whole page (beyond the viewport). */
-  async screenshot(): Promise<Uint8Array> {
+  /** A PNG of the page from its top, `maxHeight` pixels at most (beyond the viewport). */
+  async screenshot(maxHeight = Infinity): Promise<Uint8Array> {
+    await this.eval("window.scrollTo(0, 0)");
+    const [width, height] = await this.eval(
+      "[document.documentElement.scrollWidth, document.documentElement.scrollHeight]",
+    );
     const r = await this.browser.send("Page.captureScreenshot", {
       format: "png",
       captureBeyondViewport: true,
+      clip: { x: 0, y: 0, width, height: Math.min(height, maxHeight), scale: 1 },
     }, this.session);
     return Uint8Array.from(atob(r.data), (c) => c.charCodeAt(0));
   }
