@@ -1,6 +1,6 @@
 /**
  * Arguments of `check`. {@link checkMain} answers its own help and argument mistakes (one line,
- * exit 2), so that it runs the same from src/cli/main.ts or from src/cli/check_entry.ts.
+ * exit 2), as src/cli/main.ts runs it.
  * @module
  */
 import { runCheck } from "../commands/check.ts";

@@ -30,6 +30,8 @@ async function run(cmd: string, rest: string[]): Promise<number> {
       return await (await import("./diff.ts")).diffMain(rest);
     case "check":
       return await (await import("./check.ts")).checkMain(rest);
+    case "report":
+      return await (await import("./report.ts")).reportMain(rest);
   }
   const near = didYouMean(cmd, Object.keys(COMMANDS));
   throw new UsageError(

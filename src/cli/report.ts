@@ -3,45 +3,10 @@
  * line, exit 2); the command is loaded when it runs.
  * @module
  */
+import { REPORT_HELP } from "./help.ts";
 import { UsageError, userPath } from "./args.ts";
 import { ArgumentError, parseArgs } from "./parse_args.ts";
 import { parsePageSize } from "./size.ts";
-
-/** What `migscope help report` and `migscope report --help` print. */
-export const REPORT_HELP = `usage: migscope report INPUT -o REPORT.html [options]
-
-Writes one self-contained HTML file (no network: scripts and styles inline) about a migration:
-  timeline        every section as a band along the stream's byte offsets (RAM, block,
-                  devices), commands as markers (SWITCHOVER_START, POSTCOPY_*, PACKAGED, EOF);
-                  zoom with the wheel or the range inputs, drag to pan
-  dirty passes    pages and bytes per pass stacked by kind (normal, zero, XBZRLE, compressed)
-                  and the re-send ratio (pages sent again / pages of the first pass)
-  RAM map         per block a grid of at most 4096 cells (runs of pages) coloured by the kind
-                  of record that wrote them last, or by how many times they were sent
-  XBZRLE savings, block-migration chunks per device, device sections by size, the channels
-  --expect        replays INPUT, compares with the expected images and shows differing pages
-                  on the map
-INPUT is any file inspect reads: a bare stream, gzip, a libvirt save image, a qcow2 image with
-internal snapshots (--snapshot), '-' or tcp:PORT (not with --expect). The file is written as
-REPORT.html.partial and renamed when complete; nothing is left on an error or Ctrl-C.
-Exit 0 when written, 2 for bad input or usage (one line).
-
-options:
-  -o, --output FILE      the HTML file to write (required)
-  --channel FILE         another connection of the migration (multifd or postcopy-preempt
-                         channel capture); repeatable
-  --snapshot NAME|ID     INPUT is a qcow2 image: the internal snapshot to report
-  --vmdesc FILE          vmdesc JSON (or another capture) for streams without a trailer
-  --page-size SIZE       target page size of a stream that does not say it (1K, 4K, 64K)
-  --expect NAME=FILE     expected image of a RAM block or disk (verify); repeatable
-  --quiet                no line on success
-  -h, --help             this help
-
-examples:
-  migscope report capture.bin -o report.html
-  migscope report main.bin --channel ch1.bin --channel ch2.bin -o multifd.html
-  migscope report disk.qcow2 --snapshot snapA -o snapA.html
-  migscope report capture.bin --expect pc.ram=dest.pc.ram -o verify.html`;
 
 /** The options REPORT_HELP lists (for "did you mean"). */
 const OPTIONS = [...new Set(REPORT_HELP.match(/--[a-z][a-z-]*/g) ?? [])];

@@ -1,10 +1,7 @@
-/**
- * Runs `migscope check` in a subprocess (src/cli/check_entry.ts, the same as `migscope check`
- * once src/cli/main.ts dispatches it).
- */
+/** Runs `migscope check` in a subprocess (the CLI, src/cli/main.ts). */
 import { fileURLToPath } from "node:url";
 
-const ENTRY = fileURLToPath(new URL("../../src/cli/check_entry.ts", import.meta.url));
+const MIGSCOPE = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
 /** Exit code, stdout and stderr of `migscope check ARGS`. */
 export async function runCheckCli(
@@ -19,7 +16,8 @@ export async function runCheckCli(
       "--allow-net",
       "--allow-env",
       "--allow-run",
-      ENTRY,
+      MIGSCOPE,
+      "check",
       ...args,
     ],
     cwd: opts.cwd,

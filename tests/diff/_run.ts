@@ -1,11 +1,8 @@
-/**
- * Running `migscope diff` as users do: the CLI in a subprocess (src/cli/diff_entry.ts, which
- * runs src/cli/diff.ts `diffMain` exactly as src/cli/main.ts does for `migscope diff`).
- */
+/** Running `migscope diff` as users do: the CLI (src/cli/main.ts) in a subprocess. */
 import { fileURLToPath } from "node:url";
 
-/** The entry the tests run. */
-export const DIFF_ENTRY = fileURLToPath(new URL("../../src/cli/diff_entry.ts", import.meta.url));
+/** The CLI the tests run. */
+export const MIGSCOPE = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
 /** Runs `migscope diff ARGS`; resolves the exit code and both outputs. */
 export async function runDiffCli(
@@ -14,7 +11,7 @@ export async function runDiffCli(
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const perms = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-net"];
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", ...perms, DIFF_ENTRY, ...args],
+    args: ["run", ...perms, MIGSCOPE, "diff", ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "piped",

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { sparseDiskStream, until } from "../replay/_signal.ts";
-import { DIFF_ENTRY } from "./_run.ts";
+import { MIGSCOPE } from "./_run.ts";
 
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
   Deno.test(`${signal} during diff's replays: their temporary directory is removed, exit ${code}`, async () => {
@@ -14,7 +14,7 @@ for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     try {
       await sparseDiskStream(`${dir}/big.mig`, 2 * 2 ** 30);
       const child = new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", DIFF_ENTRY, `${dir}/big.mig`, `${dir}/big.mig`],
+        args: ["run", "-A", MIGSCOPE, "diff", `${dir}/big.mig`, `${dir}/big.mig`],
         stdin: "null",
         stdout: "piped",
         stderr: "piped",

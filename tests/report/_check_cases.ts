@@ -1,7 +1,7 @@
 /**
  * Golden cases of `migscope check`: the shared capture a_precopy_idle (QEMU 7.2,
  * pc-i440fx-7.2) against QEMU's own -dump-vmstate schemas (tests/check/data) — as they are, and
- * edited so that each rule fires — run through the real CLI (src/cli/check_entry.ts, in a
+ * edited so that each rule fires — run through the real CLI (src/cli/main.ts check, in a
  * subprocess, in a fresh temporary directory), normalised as every golden file
  * (tests/report/_golden.ts `normalise`), compared byte for byte with tests/golden/check_*.
  *
@@ -245,7 +245,7 @@ export const CHECK_CASES: GoldenCase[] = [
   },
 ];
 
-/** Runs a case: its command through src/cli/check_entry.ts in a fresh temporary directory. */
+/** Runs a case: its command through the CLI (src/cli/main.ts check) in a fresh temporary directory. */
 export async function runCheckCase(c: GoldenCase) {
   const dir = await Deno.makeTempDir({ prefix: "migscope-golden-" });
   try {

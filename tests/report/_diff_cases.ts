@@ -2,7 +2,7 @@
  * The golden cases of `migscope diff` (text and JSON), each with its independent check
  * (tests/diff/_checks.ts: section headers found by byte pattern, device bodies between header
  * and footer, each stream's vmdesc JSON, replays compared byte by byte, the shared captures'
- * README and oracles). Run through src/cli/diff_entry.ts (`diffMain`, as main.ts runs it).
+ * README and oracles). Run through the CLI (src/cli/main.ts diff).
  *
  *   deno run -A tests/report/_diff_cases.ts [NAME ...] [--check]   regenerate (or compare)
  *

@@ -1,6 +1,5 @@
 /**
- * Golden tests of `migscope diff`: the real CLI in a subprocess (src/cli/diff_entry.ts, the
- * same `diffMain` main.ts runs), stdout compared byte for byte with tests/golden/<case>, the
+ * Golden tests of `migscope diff`: the real CLI in a subprocess (src/cli/main.ts diff), stdout compared byte for byte with tests/golden/<case>, the
  * exit code (0 equal, 1 different) and an empty stderr; the temporary directory becomes `<TMP>`.
  * Regenerate: `deno run -A tests/report/_diff_cases.ts`.
  *

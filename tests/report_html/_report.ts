@@ -10,10 +10,8 @@ import { type ReportOptions, runReport } from "../../src/commands/report.ts";
 import type { ReportData } from "../../src/report/html/data.ts";
 import { runCli } from "../_helpers.ts";
 
-/** The report entry point (until main.ts dispatches `report`). */
-export const REPORT_ENTRY = fileURLToPath(
-  new URL("../../src/cli/report_entry.ts", import.meta.url),
-);
+/** The CLI, src/cli/main.ts. */
+export const MIGSCOPE = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
 /** The data a report page embeds, parsed from its `<script type="application/json">`. */
 export function embedded(html: string): ReportData {
@@ -50,7 +48,7 @@ export async function runReportCli(
   opts: { stdin?: Uint8Array; cwd?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
   const cmd = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", REPORT_ENTRY, ...args],
+    args: ["run", "-A", MIGSCOPE, "report", ...args],
     stdin: opts.stdin ? "piped" : "null",
     stdout: "piped",
     stderr: "piped",

@@ -1,12 +1,11 @@
 /**
- * `migscope report` from the command line (src/cli/report_entry.ts until main.ts dispatches
- * it): the file written whole or not at all — bad input, a truncated stream, a bad output
+ * `migscope report` from the command line: the file written whole or not at all — bad input, a truncated stream, a bad output
  * directory, Ctrl-C each leave nothing and exit 2 / 130 with one line; stdin as input; and
  * --expect, whose replay's differing pages land on the map.
  */
 import assert from "node:assert/strict";
 import { runCli } from "../_helpers.ts";
-import { embedded, REPORT_ENTRY, runReportCli } from "./_report.ts";
+import { embedded, MIGSCOPE, runReportCli } from "./_report.ts";
 
 const SAMPLE = new URL("../../samples/small-xbzrle.mig", import.meta.url).pathname;
 
@@ -78,7 +77,7 @@ Deno.test("report CLI: Ctrl-C while the input is still arriving leaves nothing (
   const dir = await tempDir();
   try {
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", REPORT_ENTRY, "-", "-o", `${dir}/r.html`],
+      args: ["run", "-A", MIGSCOPE, "report", "-", "-o", `${dir}/r.html`],
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
