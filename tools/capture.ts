@@ -8,15 +8,17 @@
  * touches guest RAM). With `qtest: true` each side also serves QEMU's qtest protocol on a socket,
  * and a driver (tools/capture/drive.ts) writes the source's memory (pages dirtied between passes)
  * or reads the destination's (postcopy page faults) while the migration runs. (Debian's QEMU
- * builds have no `-accel qtest`; the qtest server works beside TCG.)
+ * builds have no `-accel qtest`; the qtest server works beside TCG.) The relay may also be
+ * `migscope tap --record` (tools/capture/tap.ts, `--tap`) or none (`direct`).
  *
  *   deno run -A tools/capture.ts --mode multifd|postcopy|precopy --out DIR
- *     [--qemu10] [--compression zlib|zstd] [--dirty] [--preempt]
+ *     [--qemu10] [--compression zlib|zstd] [--dirty] [--preempt] [--tap]
  */
 import { parseArgs } from "node:util";
 import { machineArgs, qemu10, qemu72, type QemuBinary, Qmp } from "./qemu.ts";
-import { type Connection, freePort, RecordingProxy } from "./capture/proxy.ts";
+import { type Connection, freePort, RecordingProxy, type Relay } from "./capture/proxy.ts";
 import { Qtest } from "./capture/qtest.ts";
+import { TapRelay } from "./capture/tap.ts";
 import {
   dirtyWhileMigrating,
   type Driver,
@@ -25,7 +27,8 @@ import {
   postcopyFaults,
 } from "./capture/drive.ts";
 
-export type { Connection, ConnectionKind } from "./capture/proxy.ts";
+export type { Connection, ConnectionKind, Relay } from "./capture/proxy.ts";
+export { TapRelay, type TapRelayOptions, type TapRun } from "./capture/tap.ts";
 export type { Driver, MigrateInfo, Migration } from "./capture/drive.ts";
 export { dirtyWhileMigrating, postcopyFaults } from "./capture/drive.ts";
 export { Qtest } from "./capture/qtest.ts";
@@ -55,6 +58,19 @@ export interface CaptureOptions {
   drive?: Driver;
   /** Whole-capture time limit (default 60 s). */
   timeoutMs?: number;
+  /**
+   * What the source migrates through, started before the QEMUs and given the destination's
+   * port; closed after both quit, it hands back the recorded connections. Default: the
+   * recording proxy (tools/capture/proxy.ts) recording into `dir`. {@link direct}: straight to
+   * the destination, nothing recorded; `(dir, port) => TapRelay.start(dir, port)`: through
+   * `migscope tap --record dir/rec` (tools/capture/tap.ts).
+   */
+  relay?: (dir: string, dstPort: number) => Promise<Relay>;
+}
+
+/** No relay: the source migrates to the destination's own port; no connection is recorded. */
+export function direct(_dir: string, dstPort: number): Promise<Relay> {
+  return Promise.resolve({ port: dstPort, close: () => Promise.resolve([]) });
 }
 
 /** What a capture produced. */
@@ -124,7 +140,7 @@ function note(list: string[], s: string | undefined) {
   if (s !== undefined && list[list.length - 1] !== s) list.push(s);
 }
 
-/** Runs a migration between two QEMUs through the recording proxy. */
+/** Runs a migration between two QEMUs through the recording proxy (or `opts.relay`). */
 export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   const { dir } = opts;
   const qtest = opts.qtest ?? false;
@@ -141,7 +157,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
   await f.truncate(opts.ram.length);
   f.close();
   const dstPort = freePort();
-  const proxy = new RecordingProxy(dir, dstPort);
+  const relay = opts.relay ? await opts.relay(dir, dstPort) : new RecordingProxy(dir, dstPort);
   const q = opts.qemu ?? qemu72() ?? { bin: "qemu-system-x86_64", args: [], version: "?" };
   const src = spawn(q, qemuArgs(q, dir, "src", srcRam, ramMiB, qtest));
   const dst = spawn(q, qemuArgs(q, dir, "dst", dstRam, ramMiB, qtest));
@@ -214,7 +230,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       qtests.push(migration.srcQtest, migration.dstQtest);
     }
     await d.cmd("migrate-incoming", { uri: `tcp:127.0.0.1:${dstPort}` });
-    await s.cmd("migrate", { uri: `tcp:127.0.0.1:${proxy.port}` });
+    await s.cmd("migrate", { uri: `tcp:127.0.0.1:${relay.port}` });
     let driveError: string | undefined;
     if (opts.drive) {
       // A failed driver still lets the migration end, so the stats are its final ones.
@@ -262,7 +278,7 @@ export async function capture(opts: CaptureOptions): Promise<CaptureResult> {
       const err = (await stderr[i]).trim();
       if (!st.success && err) result.error = `${result.error ?? ""} ${err}`.trim();
     }
-    result.connections = await proxy.close();
+    result.connections = await relay.close();
   }
   if (ramDir !== dir) {
     for (const f of ["src.pc.ram", "dst.pc.ram"]) {
@@ -290,6 +306,7 @@ if (import.meta.main) {
       compression: { type: "string" },
       dirty: { type: "boolean", default: false },
       preempt: { type: "boolean", default: false },
+      tap: { type: "boolean", default: false },
     },
   });
   const dir = values.out ?? await Deno.makeTempDir();
@@ -306,6 +323,7 @@ if (import.meta.main) {
     capabilities: preempt ? ["postcopy-preempt"] : undefined,
     qtest: values.dirty || preempt,
     drive: values.dirty ? dirtyWhileMigrating() : preempt ? postcopyFaults() : undefined,
+    relay: values.tap ? (d, port) => TapRelay.start(d, port) : undefined,
   });
   console.log(JSON.stringify(r, null, 2));
 }

@@ -18,6 +18,18 @@ export interface Connection {
   bytes: number;
 }
 
+/**
+ * What a capture's source migrates through: something listening on `port` of 127.0.0.1 that
+ * passes every connection on to the destination ({@link RecordingProxy}, `migscope tap` in
+ * tools/capture/tap.ts, or nothing at all: the destination's own port).
+ */
+export interface Relay {
+  /** Where the source migrates to. */
+  port: number;
+  /** Called once both QEMUs have quit: the relay's end; the recorded connections in order. */
+  close(): Promise<Connection[]>;
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -106,7 +118,7 @@ export async function classify(file: string): Promise<Connection> {
 }
 
 /** A listening recording proxy forwarding to `127.0.0.1:dstPort`. */
-export class RecordingProxy {
+export class RecordingProxy implements Relay {
   readonly port: number;
   /** Recorded files in accept order. */
   readonly files: string[] = [];

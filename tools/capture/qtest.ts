@@ -57,6 +57,29 @@ export class Qtest {
     }
   }
 
+  /**
+   * Sends `lines` in one write and reads one answer per line (what follows each "OK"); throws on
+   * the first FAIL/ERR, after reading every answer.
+   */
+  async cmds(lines: string[]): Promise<string[]> {
+    const bytes = this.#enc.encode(lines.map((l) => l + "\n").join(""));
+    let w = 0;
+    while (w < bytes.length) w += await this.#conn.write(bytes.subarray(w));
+    const out: string[] = [];
+    let failed: string | undefined;
+    while (out.length < lines.length) {
+      const answer = await this.#line();
+      if (answer.startsWith("IRQ")) continue;
+      if (answer === "OK" || answer.startsWith("OK ")) out.push(answer.slice(3));
+      else {
+        failed ??= `qtest ${lines[out.length].split(" ")[0]}: ${answer}`;
+        out.push("");
+      }
+    }
+    if (failed) throw new Error(failed);
+    return out;
+  }
+
   /** Writes `data` at guest physical address `addr`. */
   async write(addr: number, data: Uint8Array): Promise<void> {
     await this.cmd(
