@@ -1,9 +1,19 @@
 /**
  * A real migration through `migscope tap`: a source and a destination QEMU (paused, no guest
  * kernel, file-backed RAM so the destination's RAM file is the oracle), the tap between them
- * as a child process (tests/tap/_cli.ts), driven over QMP.
+ * as a child process (tests/tap/_cli.ts), driven over QMP. {@link captureThroughTap} runs
+ * tools/capture.ts's migrations (multifd, postcopy, qtest-driven dirtying and page faults)
+ * with the tap as the relay; {@link returnPath} reads a recorded return path.
  */
 import { machineArgs, type QemuBinary, Qmp } from "../../tools/qemu.ts";
+import {
+  capture,
+  type CaptureOptions,
+  type CaptureResult,
+  TapRelay,
+  type TapRun,
+} from "../../tools/capture.ts";
+import { runCli } from "../_helpers.ts";
 import { spawnTap } from "./_cli.ts";
 
 /** Options of {@link migrateThroughTap}. */
@@ -138,4 +148,111 @@ export function patternedRam(mib: number): Uint8Array {
     ram.fill((p * 7) & 0xff, p * 4096, p * 4096 + 100 + (p % 3000));
   }
   return ram;
+}
+
+/** A capture through `migscope tap --record DIR/rec`: the capture, and what the tap left. */
+export interface TapCapture {
+  dir: string;
+  /** Its connections are the tap's recordings (`DIR/rec/<n>-<kind>.s2d.bin`), in accept order. */
+  c: CaptureResult;
+  tap: TapRun;
+}
+
+/**
+ * tools/capture.ts's migration (source and destination QEMU, file-backed RAM; on /dev/shm for
+ * postcopy) with `migscope tap --record DIR/rec --json-events` as the relay, in a new temporary
+ * directory.
+ */
+export async function captureThroughTap(
+  opts: Omit<CaptureOptions, "dir" | "relay">,
+): Promise<TapCapture> {
+  const dir = await Deno.makeTempDir({ prefix: "migscope-tap-ch-" });
+  let relay: TapRelay | undefined;
+  const c = await capture({
+    ...opts,
+    dir,
+    relay: async (d, port) => relay = await TapRelay.start(d, port),
+  });
+  if (!relay?.result) throw new Error(`the tap did not run: ${c.error}`);
+  return { dir, c, tap: relay.result };
+}
+
+/**
+ * Runs the replay command the tap printed (`migscope replay MAIN --channel … --out OUT`) with
+ * OUT = `out`; the exit code and the replayed pc.ram image.
+ */
+export async function replayPrinted(
+  command: string,
+  out: string,
+): Promise<{ code: number; stderr: string; pcRam: string }> {
+  const words = command.split(" ");
+  if (words[0] !== "migscope" || words.at(-1) !== "OUT") {
+    throw new Error(`not a replay: ${command}`);
+  }
+  const r = await runCli([...words.slice(1, -1), out]);
+  return { code: r.code, stderr: r.stderr, pcRam: `${out}/pc.ram.ram` };
+}
+
+/** Return-path message types (QEMU migration/migration.h, enum mig_rp_message_type). */
+const RP_TYPES = [
+  "INVALID",
+  "SHUT",
+  "PONG",
+  "REQ_PAGES_ID",
+  "REQ_PAGES",
+  "RECV_BITMAP",
+  "RESUME_ACK",
+  "SWITCHOVER_ACK",
+];
+
+/** One return-path message. */
+export interface RpMessage {
+  offset: number;
+  type: string;
+  /** SHUT's status, PONG's ping value. */
+  value?: number;
+  /** REQ_PAGES(_ID): the first byte requested in its RAM block, and how many. */
+  start?: number;
+  length?: number;
+  /** REQ_PAGES_ID: the RAM block (later REQ_PAGES are in the same block). */
+  block?: string;
+}
+
+/**
+ * The messages of a recorded return path (destination → source on the main connection): each
+ * a be16 type, a be16 length and that many bytes. Throws unless the bytes are whole messages of
+ * known types with the lengths QEMU gives them.
+ */
+export function returnPath(bytes: Uint8Array): RpMessage[] {
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const out: RpMessage[] = [];
+  let pos = 0;
+  while (pos < bytes.length) {
+    if (pos + 4 > bytes.length) throw new Error(`return path: truncated header at ${pos}`);
+    const t = dv.getUint16(pos);
+    const len = dv.getUint16(pos + 2);
+    const type = RP_TYPES[t];
+    if (!type || t === 0) throw new Error(`return path: type ${t} at ${pos}`);
+    if (pos + 4 + len > bytes.length) throw new Error(`return path: ${type} truncated at ${pos}`);
+    const m: RpMessage = { offset: pos, type };
+    const d = pos + 4;
+    const want = (n: number) => {
+      if (len !== n) throw new Error(`return path: ${type} of ${len} bytes at ${pos}`);
+    };
+    if (type === "SHUT" || type === "PONG") {
+      want(4);
+      m.value = dv.getUint32(d);
+    } else if (type === "REQ_PAGES" || type === "REQ_PAGES_ID") {
+      m.start = Number(dv.getBigUint64(d));
+      m.length = dv.getUint32(d + 8);
+      if (type === "REQ_PAGES_ID") {
+        const n = bytes[d + 12];
+        want(13 + n);
+        m.block = new TextDecoder().decode(bytes.subarray(d + 13, d + 13 + n));
+      } else want(12);
+    }
+    out.push(m);
+    pos = d + len;
+  }
+  return out;
 }
