@@ -17,14 +17,18 @@
  *      replay of a qcow2 internal snapshot (QEMU 7.2 savevm) against replay of its state
  *      extracted to a file;
  *   9. replay of a real QEMU 10.0 multifd capture with zstd-compressed channels (issue 14,
- *      tools/bench/multifd_zstd.ts) against `zstd -dc` of the very payload bytes of its channels.
+ *      tools/bench/multifd_zstd.ts) against `zstd -dc` of the very payload bytes of its channels;
+ *  10. forwarding through `migscope tap` (main channel parsed live) against a `socat` relay of
+ *      the same stream (issue 15, tools/bench/tap.ts);
+ *  11. a real QEMU migration's total time through `migscope tap` against the same migration
+ *      straight to the destination (issue 15, tools/bench/tap_migration.ts).
  * A missed target gets a CPU profile (`deno run --cpu-prof`, top self-time functions).
  *
  *   deno task bench [--sizes 2] [--reps 5] [--only 1,2,7] [--no-write] [--keep]
  *
  * `--sizes` are GiB of guest RAM for targets 3–5 (fractions allowed, e.g. 0.25 while
- * developing); `--emit-gib`, `--idle-mib`, `--parse-pages`, `--saved-mib` and `--multifd-mib`
- * size the others.
+ * developing); `--emit-gib`, `--idle-mib`, `--parse-pages`, `--saved-mib`, `--multifd-mib`,
+ * `--tap-mib` and `--tap-migration-mib` size the others.
  * `--only` takes target ids or groups (`8` = 8a, 8b, 8c; `micro` = the `deno bench` tables):
  * BENCHMARKS.md then keeps what it says of every other target (tools/bench/report.ts).
  * @module
@@ -52,6 +56,9 @@ import {
   compressedImage,
 } from "./bench/saved_vms.ts";
 import { buildZstdMultifdInputs, unendedVerdict } from "./bench/multifd_zstd.ts";
+import { benchTap } from "./bench/tap.ts";
+import { CHUNK_BYTES } from "../src/tap/forward.ts";
+import { benchTapMigration } from "./bench/tap_migration.ts";
 import {
   CACHE,
   dur,
@@ -223,6 +230,17 @@ const LIMITS: Record<string, () => string> = {
     "applying the previous one), so the second core stays idle: decoding ahead in a Worker, " +
     "one per channel as QEMU's receiver has a thread per channel, is where the rest would come " +
     "from — outside the payload decoder.",
+  "10": () =>
+    `The tap takes ${f0("t10")} ms, the socat relay ${f0("base10")} ms (0.8× means ≤ ` +
+    `${f0("goal10")} ms). The tap is one Deno process: each chunk (256 KiB reads, two buffers ` +
+    "per direction, each write awaited before the next read) is also copied for the main " +
+    "channel's parser, which reads every record on the same thread (src/tap/connection.ts, " +
+    "live_parse.ts); the socat relay only copies.",
+  "11": () =>
+    `Through the tap the migration took ${f0("t11")} ms, direct ${f0("base11")} ms (1.1× ` +
+    `means ≤ ${(facts.base11 * 1.1).toFixed(0)} ms): the ${f0("stream11")} MiB main stream ` +
+    "is read and written once more, and parsed, by a third process, on two cores that the " +
+    "source's migration thread and the destination's load thread already keep busy.",
   "8c": () =>
     "The state is read through the snapshot's L1/L2 tables cluster by cluster " +
     "(src/container/qcow2_state.ts), positional reads as for the extracted file.",
@@ -239,6 +257,8 @@ const { values } = parseArgs({
     "parse-pages": { type: "string", default: String(1 << 20) },
     "saved-mib": { type: "string", default: "1024" },
     "multifd-mib": { type: "string", default: "1024" },
+    "tap-mib": { type: "string", default: "1024" },
+    "tap-migration-mib": { type: "string", default: "512" },
     only: { type: "string" },
     out: { type: "string", default: "BENCHMARKS.md" },
     keep: { type: "boolean", default: false },
@@ -913,6 +933,139 @@ if (want("9")) {
   if (!values.keep) await Deno.remove(md, { recursive: true }).catch(() => {});
 }
 
+// ---- 10. forwarding through migscope tap (issue 15) -----------------------------------------
+if (want("10")) {
+  const mib = Number(values["tap-mib"]);
+  const guest = `${mib >= 1024 ? `${mib / 1024} GiB` : `${mib} MiB`} guest`;
+  const what = "forwarding through `migscope tap` (main channel parsed live), source and sink " +
+    `socat over TCP, the emitted stream of a ${guest}`;
+  const target = "≥ 0.8× a socat relay (and GB/s against issue 15's ≥ 1 GB/s)";
+  await settle("10");
+  log("tap vs a socat relay");
+  let t: Awaited<ReturnType<typeof benchTap>> | undefined;
+  let rec: Awaited<ReturnType<typeof benchTap>> | undefined;
+  let why = "";
+  try {
+    t = await benchTap({ mib, reps });
+    rec = await benchTap({ mib, reps, record: true });
+  } catch (e) {
+    why = (e as Error).message;
+  }
+  if (!t) {
+    log(`target 10 skipped: ${why}`);
+    targets.push({
+      id: "10",
+      what,
+      target,
+      measured: "not measured",
+      baseline: `not measured: ${why}`,
+      note: `10 was skipped: ${why}.`,
+    });
+  } else {
+    const gbs = (ms: number) => t!.bytes / 1e9 / (ms / 1000);
+    facts.t10 = t.tapMs;
+    facts.base10 = t.socatMs;
+    facts.goal10 = t.socatMs / 0.8;
+    facts.gbs10 = gbs(t.tapMs);
+    facts.socatGbs10 = gbs(t.socatMs);
+    targets.push({
+      id: "10",
+      what: `${what} (${(t.bytes / MiB).toFixed(0)} MiB)`,
+      target,
+      measured: `${dur(t.tapMs / 1000)} (${gbs(t.tapMs).toFixed(2)} GB/s: ${
+        gbs(t.tapMs) >= 1 ? "≥" : "<"
+      } 1 GB/s): ${ratio(t.socatMs / t.tapMs)}`,
+      baseline: `\`socat TCP-LISTEN:… TCP:…\` relay: ${dur(t.socatMs / 1000)} (${
+        gbs(t.socatMs).toFixed(2)
+      } GB/s)`,
+      met: t.socatMs / t.tapMs >= 0.8,
+      note: "10 is timed from the source's start (`socat -u OPEN:STREAM TCP:…`) to the sink's " +
+        "end (`socat -u TCP-LISTEN:… OPEN:/dev/null`), the relay already listening; GB/s are " +
+        "stream bytes over that time. The baseline relay is socat as typed, which reads 8 KiB " +
+        `per call: told \`-b ${CHUNK_BYTES}\` (what the tap reads per call) it relays the same ` +
+        `stream in ${dur(t.socatChunkMs / 1000)} (${gbs(t.socatChunkMs).toFixed(2)} GB/s), ` +
+        `and against that relay the tap is at ${ratio(t.socatChunkMs / t.tapMs)}` +
+        (gbs(t.socatChunkMs) >= 1 && gbs(t.tapMs) < 1
+          ? ": this setup allows more than 1 GB/s, the tap does not reach it."
+          : "."),
+    });
+    extras.push([
+      "10",
+      `\`socat -b ${CHUNK_BYTES} TCP-LISTEN:… TCP:…\` relay (the tap's read size)`,
+      `${dur(t.socatChunkMs / 1000)} (${gbs(t.socatChunkMs).toFixed(2)} GB/s)`,
+      `tap: ${ratio(t.socatChunkMs / t.tapMs)}`,
+    ]);
+    extras.push([
+      "10",
+      "peak RSS of the tap",
+      `${(t.tapPeakRss / MiB).toFixed(0)} MiB`,
+      "",
+    ]);
+    if (rec) {
+      extras.push([
+        "10",
+        "the same through `migscope tap --record DIR` (DIR in /tmp: both directions recorded)",
+        `${dur(rec.tapMs / 1000)} (${gbs(rec.tapMs).toFixed(2)} GB/s)`,
+        `socat relay: ${dur(rec.socatMs / 1000)}: ${ratio(rec.socatMs / rec.tapMs)}`,
+      ]);
+    }
+  }
+}
+
+// ---- 11. a real migration through migscope tap (issue 15) ------------------------------------
+if (want("11")) {
+  const mib = Number(values["tap-migration-mib"]);
+  const what = "a real QEMU migration's total time (query-migrate `total-time`) through " +
+    "`migscope tap --json-events` (main channel parsed live)";
+  const target = "≤ 1.1× the same migration direct";
+  await settle("11");
+  log("a real migration through the tap vs direct");
+  const r = await benchTapMigration({ mib, reps, record: true, log });
+  if (typeof r === "string") {
+    log(`target 11 skipped: ${r}`);
+    targets.push({
+      id: "11",
+      what,
+      target,
+      measured: "not measured",
+      baseline: `not measured: ${r}`,
+      note: `11 was skipped: ${r}.`,
+    });
+  } else {
+    const m = r.median;
+    facts.t11 = m.tap;
+    facts.base11 = m.direct;
+    facts.rec11 = m["tap+record"];
+    facts.stream11 = r.streamBytes / MiB;
+    const runs = (p: "direct" | "tap" | "tap+record") => r.totals[p].join(", ");
+    targets.push({
+      id: "11",
+      what: `${what}: QEMU ${r.qemuVersion}, precopy, no bandwidth limit, a paused ${
+        r.ram / MiB
+      } MiB guest (${(r.streamBytes / MiB).toFixed(0)} MiB main stream)`,
+      target,
+      measured: `${m.tap} ms: ${ratio(m.tap / m.direct)}`,
+      baseline: `straight to the destination: ${m.direct} ms`,
+      met: m.tap / m.direct <= 1.1,
+      note: "11 alternates direct, tap and tap --record migrations of the same guest (an " +
+        "untimed direct one first), each between a fresh source and destination QEMU whose " +
+        `RAM files are on /dev/shm (a guest RAM image: ${r.normal} data and ${r.duplicate} ` +
+        "zero pages sent); the time is QEMU's own (`total-time` of the source's " +
+        "query-migrate, from `migrate` to completed; the tap is listening before). The first " +
+        "migration through the tap is checked: destination RAM = source RAM, tap exit 0, main " +
+        `stream complete. Every run in order, ms: direct ${runs("direct")}; tap ${runs("tap")}; ` +
+        `tap --record ${runs("tap+record")}. Downtime (medians): direct ${r.downtime.direct} ` +
+        `ms, tap ${r.downtime.tap} ms, tap --record ${r.downtime["tap+record"]} ms.`,
+    });
+    extras.push([
+      "11",
+      "the same migration through `migscope tap --record DIR` (DIR on /dev/shm)",
+      `${m["tap+record"]} ms`,
+      `direct: ${ratio(m["tap+record"] / m.direct)}`,
+    ]);
+  }
+}
+
 // ---- extra: a real capture with device state, against the peer ------------------------------
 const real = `${ROOT}../shared/captures/e_paused_save/capture.bin.gz`;
 if (!only && peer && fs.existsSync(real)) {
@@ -1105,6 +1258,17 @@ function method(): string {
     "  directory, removed and `sync`ed untimed before each run; the first run's image is compared",
     "  with the destination QEMU's RAM) against `zstd -dc` of both channels' payload files to",
     "  /dev/null, one after the other in one `sh -c`. Runs alternate between the two sides.",
+    "- **10** (issue 15; tools/bench/tap.ts) emits the stream of a guest RAM image as in 8 once",
+    "  (cached in .cache/bench/) and sends it `socat -u OPEN:STREAM TCP:…` → relay →",
+    "  `socat -u TCP-LISTEN:… OPEN:/dev/null`, the relay being `migscope tap --json-events`",
+    "  (parsing the stream as it passes), `socat TCP-LISTEN:… TCP:…` (the baseline) or",
+    "  `socat -b 262144 TCP-LISTEN:… TCP:…` (reading as much per call as the tap), alternately;",
+    "  each run is timed from the source's start to the sink's end, the relay already listening.",
+    "- **11** (issue 15; tools/bench/tap_migration.ts) migrates a paused QEMU guest whose",
+    "  file-backed RAM (on /dev/shm) is such a guest RAM image to a second QEMU over TCP",
+    "  (tools/capture.ts, precopy, `max-bandwidth` 64 GiB/s), alternately straight to the",
+    "  destination, through `migscope tap --json-events` and through `tap --record`, and takes",
+    "  QEMU's `total-time` of each.",
     "",
   ].join("\n");
 }

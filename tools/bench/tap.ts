@@ -5,7 +5,9 @@
  * (tools/bench/guest_ram.ts: runs of zero pages, random, text and table pages), cached in
  * .cache/bench/. The source is `socat -u OPEN:stream TCP:…`, the destination a sink
  * (`socat -u TCP-LISTEN:… OPEN:/dev/null`); each run is timed from the source's start to the
- * sink's end, the relay already listening (its start-up is not counted). Runs alternate.
+ * sink's end, the relay already listening (its start-up is not counted). Runs alternate. A third
+ * relay, `socat -b 262144 TCP-LISTEN:… TCP:…`, reads as much per call as the tap (CHUNK_BYTES):
+ * socat's default buffer is 8 KiB.
  * Without socat, {@link benchTap} throws, saying so.
  *
  *   deno run -A tools/bench/tap.ts [--mib 1024] [--reps 5] [--record]
@@ -14,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { writeGuestRam } from "./guest_ram.ts";
 import { CACHE, MAIN, median, MiB } from "./util.ts";
+import { CHUNK_BYTES } from "../../src/tap/forward.ts";
 
 /** What {@link benchTap} measured (medians). */
 export interface TapBench {
@@ -21,6 +24,11 @@ export interface TapBench {
   tapMs: number;
   /** Stream through `socat` relaying the same way, milliseconds. */
   socatMs: number;
+  /**
+   * The same through `socat -b 262144` (socat reads 8 KiB at a time unless told: this relay
+   * reads as much per call as the tap does), milliseconds.
+   */
+  socatChunkMs: number;
   /** Bytes of the stream. */
   bytes: number;
   /** Peak resident set of the tap process, bytes (max over the runs). */
@@ -130,6 +138,7 @@ export async function benchTap(opts: TapBenchOptions = {}): Promise<TapBench> {
   const reps = opts.reps ?? 5;
   const tap: number[] = [];
   const socat: number[] = [];
+  const socatChunk: number[] = [];
   let tapPeakRss = 0;
   for (let i = 0; i < reps; i++) {
     const dir = opts.record ? await Deno.makeTempDir({ prefix: "migscope-tap-bench-" }) : "";
@@ -161,8 +170,27 @@ export async function benchTap(opts: TapBenchOptions = {}): Promise<TapBench> {
           stderr: "null",
         }).spawn())).ms,
     );
+    socatChunk.push(
+      (await transfer(file, (listen, to) =>
+        new Deno.Command("socat", {
+          args: [
+            "-b",
+            String(CHUNK_BYTES),
+            `TCP-LISTEN:${listen},reuseaddr`,
+            `TCP:127.0.0.1:${to}`,
+          ],
+          stdout: "null",
+          stderr: "null",
+        }).spawn())).ms,
+    );
   }
-  return { tapMs: median(tap), socatMs: median(socat), bytes, tapPeakRss };
+  return {
+    tapMs: median(tap),
+    socatMs: median(socat),
+    socatChunkMs: median(socatChunk),
+    bytes,
+    tapPeakRss,
+  };
 }
 
 if (import.meta.main) {
@@ -183,6 +211,7 @@ if (import.meta.main) {
   console.log(
     `stream ${(r.bytes / MiB).toFixed(0)} MiB: tap ${r.tapMs.toFixed(0)} ms (${rate(r.tapMs)}, ` +
       `peak RSS ${(r.tapPeakRss / MiB).toFixed(0)} MiB), socat ${r.socatMs.toFixed(0)} ms ` +
-      `(${rate(r.socatMs)}), tap/socat ${(r.tapMs / r.socatMs).toFixed(2)}×`,
+      `(${rate(r.socatMs)}), tap/socat ${(r.tapMs / r.socatMs).toFixed(2)}×; socat -b ` +
+      `${CHUNK_BYTES} ${r.socatChunkMs.toFixed(0)} ms (${rate(r.socatChunkMs)})`,
   );
 }
