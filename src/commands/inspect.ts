@@ -126,6 +126,11 @@ function channelUnused(opts: InspectOptions): string | undefined {
   if (opts.vmdesc) return "--vmdesc";
   if (opts.footers && opts.footers !== "auto") return "--footers";
   if (opts.hugePageBlocks?.length) return "--hugepage-block";
+  const f = opts.filter;
+  if (f?.blocks?.length) return "--block";
+  if (f?.kinds?.length) return "--kind";
+  if (f?.passes?.length) return "--pass";
+  if (f?.sections?.length) return "--section";
   return undefined;
 }
 
@@ -250,6 +255,8 @@ export async function runInspect(opts: InspectOptions, report: TextOut): Promise
       ? "--channel"
       : opts.pageSize !== undefined
       ? "--page-size"
+      : opts.records
+      ? "--records"
       : channelUnused(opts);
     if (unused) {
       opened.close();
