@@ -9,6 +9,7 @@ import type { TapEvent } from "../tap/events.ts";
 import { ListenError, Tap, type TapOutcome } from "../tap/tap.ts";
 import { RecordError } from "../tap/record.ts";
 import { summaryText } from "../report/inspect_text.ts";
+import { closedWho } from "../report/tap_text.ts";
 import type { CommandResult } from "./io.ts";
 import { type Interruptible, interruption } from "./interrupt.ts";
 
@@ -49,7 +50,7 @@ export function incompleteMessage(o: TapOutcome): string {
   const where = o.stopped
     ? `the main stream stopped at ${o.stopped.message}`
     : "the main stream did not reach its EOF";
-  const who = o.firstClose ? `; the ${o.firstClose} closed the main connection first` : "";
+  const who = closedWho(o.firstClose);
   return `migration incomplete: ${where}${who}`;
 }
 

@@ -49,7 +49,7 @@ export interface TapConnection {
    * least {@link RATE_WINDOW_MS} older than the last (or the oldest), the base of the rate.
    */
   samples: { t: number; bytes: number }[];
-  closed?: { first: "source" | "destination"; error?: string; t: number };
+  closed?: { first: "source" | "destination" | "tap"; error?: string; t: number };
 }
 
 /**

@@ -136,7 +136,9 @@ function liveConnections(s: TapState): string[] {
     kindLabel(c),
     formatBytes(c.s2d),
     formatBytes(c.d2s),
-    c.closed ? `closed (${c.closed.first} first)` : byteRate(connectionRate(c, s.t)),
+    c.closed
+      ? (c.closed.first === "tap" ? "closed by the tap" : `closed (${c.closed.first} first)`)
+      : byteRate(connectionRate(c, s.t)),
   ];
   const all = s.connections;
   const rows = all.length <= LIVE_CONNECTIONS
@@ -250,10 +252,18 @@ function finalCommands(s: TapState, width?: number): string {
   );
 }
 
+/** `; the source closed the main connection first` (the tap: it closed the connection). */
+export function closedWho(first: "source" | "destination" | "tap" | undefined): string {
+  if (!first) return "";
+  return first === "tap"
+    ? "; the tap closed the main connection"
+    : `; the ${first} closed the main connection first`;
+}
+
 /** How the migration ended: complete, or where the main stream stopped; who closed first. */
 export function endText(s: TapState): string {
   const first = s.end?.firstClose ?? s.main?.closed?.first;
-  const who = first ? `; the ${first} closed the main connection first` : "";
+  const who = closedWho(first);
   if (!s.end) return `End: not seen (connections still open when the tap stopped)${who}`;
   if (s.end.complete) return `End: complete, EOF reached${who}`;
   if (s.parseError) {

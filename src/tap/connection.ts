@@ -144,7 +144,7 @@ export class TapConnection {
       type: "close",
       t: this.#ctx.now(),
       n: this.n,
-      first: p.first ?? "source",
+      first: p.first ?? "tap",
       s2d: p.s2d,
       d2s: p.d2s,
       ...(p.error ? { error: p.error } : {}),

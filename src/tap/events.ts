@@ -73,12 +73,15 @@ export interface PassEvent {
   ms: number;
 }
 
-/** A connection closed; `first` is the side that closed (or failed) first. */
+/**
+ * A connection closed; `first` is the side that closed (or failed) first, or "tap" when the
+ * tap closed it (Ctrl-C, the destination unreachable for another connection).
+ */
 export interface CloseEvent {
   type: "close";
   t: number;
   n: number;
-  first: "source" | "destination";
+  first: "source" | "destination" | "tap";
   s2d: number;
   d2s: number;
   /** A socket error, when the close was one. */
@@ -102,7 +105,7 @@ export interface EndEvent {
   /** The main stream reached EOF (and its trailer, if any). */
   complete: boolean;
   /** Which side closed the main connection first. */
-  firstClose?: "source" | "destination";
+  firstClose?: "source" | "destination" | "tap";
   /** With --record: the replay command for the recording. */
   replay?: string;
 }

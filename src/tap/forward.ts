@@ -6,7 +6,9 @@
  */
 
 /** Either end of a proxied connection. */
-export type Side = "source" | "destination";
+/** Who ended a connection: one of its two sides, or the tap itself (Ctrl-C, an unreachable
+ * destination for another connection). */
+export type Side = "source" | "destination" | "tap";
 
 /** The socket calls a pipe uses (Deno.Conn, TCP or unix). */
 export interface Endpoint {
@@ -70,6 +72,7 @@ export class Pipe {
 
   /** Closes both sockets now; the directions end without blaming either side. */
   abort(): void {
+    if (!this.#closed) this.first ??= "tap";
     this.#close();
   }
 

@@ -145,6 +145,11 @@ Deno.test("interrupted mid-migration: connections closed, recordings hold what p
   assert.equal(m.connections[0].s2d, main.length);
   assert.deepEqual(await Deno.readFile(`${dir}/0-main.s2d.bin`), main);
   assert.equal(ofType(t.events, "end")[0].complete, false);
+  // The tap closed the connection, not the source: the event, the outcome and the manifest agree.
+  assert.equal(ofType(t.events, "close")[0].first, "tap");
+  assert.equal(outcome.firstClose, "tap");
+  assert.equal(m.firstClose, "tap");
+  assert.equal(m.connections[0].first, "tap");
   await Deno.remove(dir, { recursive: true });
 });
 
