@@ -101,8 +101,10 @@ const NOT_A_FRAME = /unknown frame descriptor/i;
  * A source of the zstd-decompressed `chunks` that drives the decoder directly: each read
  * decodes at most {@link ZSTD_STEP} bytes into the caller's buffer, with no stream machinery,
  * no output buffers and no copy. Every frame is decoded (concatenated frames, as `zstd -dc`
- * does); bytes after the last frame that start no frame end the data, as a cut frame does (the
- * parser then says where the stream stops). Undefined where node:zlib has no such handle.
+ * does). Bytes after the last frame that start no frame are an error, as `zstd -dc` (what
+ * libvirt restores with) fails on them, except in an incomplete image ({@link
+ * CompressedAt.lenient}) where they end the data, as a cut frame does (the parser then says
+ * where the stream stops). Undefined where node:zlib has no such handle.
  */
 function zstdHandleSource(
   chunks: AsyncIterable<Uint8Array>,
@@ -130,6 +132,8 @@ function zstdHandleSource(
   const it = reusingChunks(chunks)[Symbol.asyncIterator]();
   let input: Uint8Array = new Uint8Array(0);
   let inOff = 0;
+  /** Compressed bytes in the chunks before `input`. */
+  let before = 0;
   let inputDone = false;
   let done = false;
   let produced = 0;
@@ -148,15 +152,18 @@ function zstdHandleSource(
         if (inOff === input.length && !inputDone) {
           const r = await it.next();
           if (r.done) inputDone = true;
-          else [input, inOff] = [r.value, 0];
+          else [before, input, inOff] = [before + input.length, r.value, 0];
           continue;
         }
         const inLen = input.length - inOff;
         try {
           h.writeSync(inputDone ? end : cont, input, inOff, inLen, buf, 0, room);
         } catch (e) {
-          // Bytes after the last frame that are no frame: the end (as before this source).
-          if (produced > 0 && NOT_A_FRAME.test((e as Error).message)) break;
+          // Bytes after the last frame that are no frame (the decoder stops at a frame's end).
+          if (produced > 0 && NOT_A_FRAME.test((e as Error).message)) {
+            if (at.lenient) break;
+            throw await trailing(at, before + inOff, input.length - inOff, it);
+          }
           if (at.lenient && truncation(e as Error)) break;
           fail(e as Error);
         }
@@ -181,6 +188,25 @@ function zstdHandleSource(
       d.close();
     },
   };
+}
+
+/**
+ * The error for the bytes from compressed offset `from` to the end that start no zstd frame:
+ * counts them (`left` in the current chunk, then the rest of `it`).
+ */
+async function trailing(
+  at: CompressedAt,
+  from: number,
+  left: number,
+  it: AsyncIterator<Uint8Array>,
+): Promise<StreamError> {
+  let n = left;
+  for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
+  const offset = at.offset + from;
+  return new StreamError(
+    { offset, section: at.label },
+    `${n} bytes after the last zstd frame at offset ${offset} are not zstd (zstd -dc fails on them)`,
+  );
 }
 
 /** A source of the gzip- or zstd-decompressed `chunks`. */
