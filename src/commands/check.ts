@@ -12,6 +12,7 @@ import { ProbeError, probeQemu } from "../check/qemu.ts";
 import { mainBlock } from "../check/rules_ram.ts";
 import { readStreamFacts } from "../check/stream_facts.ts";
 import type { DestinationFacts, StreamFacts } from "../check/types.ts";
+import { sniff, SNIFF_BYTES } from "../parse/sniff.ts";
 import { oneLine } from "../protocol/errors.ts";
 import { checkJson, type CheckReport, checkText } from "../report/check_text.ts";
 import { errorObject } from "../report/documents.ts";
@@ -19,6 +20,7 @@ import { stringifyJson } from "../report/json.ts";
 import type { Interruptible } from "./interrupt.ts";
 import type { CommandResult, TextOut } from "./io.ts";
 import { openWithVmdesc } from "./open.ts";
+import type { OpenedInput } from "../parse/input.ts";
 
 /** Options of `check`. */
 export interface CheckOptions {
@@ -50,13 +52,34 @@ async function streamFacts(opts: CheckOptions) {
   const o = await openWithVmdesc(opts.input, opts.vmdesc, { snapshot: opts.snapshot });
   if (!o.ok) throw new BadInput(o.error);
   try {
+    await checkable(opts, o.input);
     const stream = await readStreamFacts(o.input, { vmdesc: o.vmdesc });
     return { stream, name: o.input.name, container: o.input.container };
   } catch (e) {
+    if (e instanceof BadInput) throw e;
     throw new BadInput(errorObject(e).message);
   } finally {
     o.input.close();
   }
+}
+
+/** Captures of one connection that are not a main stream. */
+const CHANNELS: Record<string, string> = {
+  multifd: "a multifd channel capture (magic 0x11223344): check cannot check one connection " +
+    "of a migration, check the main stream",
+  cpr: "a cpr-transfer channel capture (magic QCPR): check cannot check one connection " +
+    "of a migration, check the main stream",
+};
+
+/** Rejects --snapshot on what is no qcow2 image, and a channel capture. */
+async function checkable(opts: CheckOptions, input: OpenedInput): Promise<void> {
+  if (opts.snapshot !== undefined && !input.container?.startsWith("qcow2")) {
+    const what = input.container ?? (input.gzip ? "a gzip file" : "a bare stream");
+    throw new BadInput(`--snapshot applies to qcow2 images, ${opts.input} is ${what}`);
+  }
+  const n = Math.min(await input.reader.peekUpTo(SNIFF_BYTES), SNIFF_BYTES);
+  const what = CHANNELS[sniff(input.reader.peekBytes(n)).kind];
+  if (what) throw new BadInput(`${opts.input}: ${what}`);
 }
 
 async function savedDestination(path: string): Promise<DestinationFacts> {
