@@ -3,8 +3,11 @@
  * decodes them (multifd-zlib.c, -zstd.c, -qpl.c, -uadk.c, -qatzip.c):
  * - zlib and zstd: one stream per channel, continued from packet to packet (the sender flushes
  *   at the end of each packet), so a channel's decoder keeps its state between packets;
- * - qpl and uadk: a be32 length per page, then each page deflated on its own (raw deflate, no
- *   zlib header); a length equal to the page size means the page is sent as is;
+ * - qpl and uadk: a be32 length per page, then each page compressed on its own — qpl as raw
+ *   deflate, uadk in zlib format (its session's alg_type is WD_ZLIB: header 78 xx, adler32
+ *   trailer); a length equal to the page size means the page is sent as is;
+ * - zlib: the stream must not end — QEMU's receiver fails when inflate returns Z_STREAM_END
+ *   instead of Z_OK;
  * - qatzip: one gzip blob per packet.
  * Output is bounded: a payload that inflates past the packet's pages is an error as soon as it
  * does. node:zlib is loaded only when a compressed channel is met. zlib and zstd are decoded by
@@ -31,23 +34,32 @@ export interface PayloadDecoder {
 
 let zlib: Zlib | undefined;
 
+/** How {@link payloadDecoder} decodes zlib and zstd (for tests of both paths). */
+export interface PayloadDecoderOptions {
+  /** Use the node:stream decoder even where the zlib handle has a synchronous write. */
+  streamPath?: boolean;
+}
+
 /** A decoder for one channel's payloads of `method` (not "none"). */
 export async function payloadDecoder(
   method: MultifdCompression,
   pageSize: number,
+  options: PayloadDecoderOptions = {},
 ): Promise<PayloadDecoder> {
   zlib ??= await import("node:zlib") as unknown as Zlib;
   const z = zlib;
+  const handle = (name: string, t: NodeStream, flush: number, probe?: number) =>
+    options.streamPath ? (t.close(), undefined) : HandleDecoder.of(name, t, flush, probe);
   switch (method) {
     case "zlib":
-      return HandleDecoder.of("zlib", z.createInflate(), z.constants.Z_SYNC_FLUSH) ??
+      return handle("zlib", z.createInflate(), z.constants.Z_SYNC_FLUSH, z.constants.Z_FINISH) ??
         new ContinuingDecoder(
           "zlib",
           z.createInflate({ chunkSize: 512 << 10 }),
           z.constants.Z_SYNC_FLUSH,
         );
     case "zstd":
-      return HandleDecoder.of(
+      return handle(
         "zstd",
         z.createZstdDecompress() as unknown as NodeStream,
         z.constants.ZSTD_e_flush,
@@ -58,8 +70,9 @@ export async function payloadDecoder(
           z.constants.ZSTD_e_flush,
         );
     case "qpl":
+      return new PageDeflateDecoder(pageSize, (b, o) => z.inflateRawSync(b, o));
     case "uadk":
-      return new PageDeflateDecoder(z, pageSize);
+      return new PageDeflateDecoder(pageSize, (b, o) => z.inflateSync(b, o));
     case "qatzip":
       return new GzipBlobDecoder(z);
     default:
@@ -106,12 +119,18 @@ class HandleDecoder implements PayloadDecoder {
   readonly #h: ZlibHandle;
   readonly #state: Uint32Array;
   readonly #flush: number;
+  readonly #probe?: number;
   readonly #spare = new Uint8Array(4096);
   #err?: string;
   #broken = false;
+  /** Payload bytes the last {@link HandleDecoder.#run} left untaken. */
+  #left = 0;
 
-  /** A decoder over `t`'s handle; undefined (and `t` closed) where it has no synchronous write. */
-  static of(name: string, t: NodeStream, flush: number): HandleDecoder | undefined {
+  /**
+   * A decoder over `t`'s handle; undefined (and `t` closed) where it has no synchronous write.
+   * With `probe` (zlib's Z_FINISH), each payload is checked not to end the stream.
+   */
+  static of(name: string, t: NodeStream, flush: number, probe?: number): HandleDecoder | undefined {
     const x = t as NodeStream & ZlibInternals;
     const h = x._handle;
     const state = x._writeState;
@@ -119,7 +138,7 @@ class HandleDecoder implements PayloadDecoder {
       t.close();
       return undefined;
     }
-    return new HandleDecoder(name, x, h, state, flush);
+    return new HandleDecoder(name, x, h, state, flush, probe);
   }
 
   private constructor(
@@ -128,12 +147,14 @@ class HandleDecoder implements PayloadDecoder {
     h: ZlibHandle,
     state: Uint32Array,
     flush: number,
+    probe?: number,
   ) {
     this.#name = name;
     this.#t = t;
     this.#h = h;
     this.#state = state;
     this.#flush = flush;
+    this.#probe = probe;
     t.on("error", (e: unknown) => this.#err ??= why(e)); // none may go unhandled
     h.onerror = (message: string) => this.#err ??= message;
   }
@@ -144,6 +165,12 @@ class HandleDecoder implements PayloadDecoder {
     }
     this.#broken = true; // until the payload decoded to exactly the packet's pages
     const got = this.#run(payload, out);
+    if (this.#probe !== undefined && this.#ended(this.#probe)) {
+      throw new PayloadError(
+        `ends the ${this.#name} stream (inflate returns Z_STREAM_END, not Z_OK)`,
+      );
+    }
+    if (this.#left > 0) throw new PayloadError(`does not decode (${this.#left} bytes not taken)`);
     if (got !== out.length) {
       throw new PayloadError(`inflates to ${got} bytes, not the packet's ${out.length}`);
     }
@@ -151,10 +178,29 @@ class HandleDecoder implements PayloadDecoder {
     return Promise.resolve();
   }
 
-  /** Feeds the whole payload, filling `out`; returns the bytes written to it. */
+  /**
+   * Whether the stream has ended: a write of no input with Z_FINISH fails ("unexpected end of
+   * file", Z_BUF_ERROR, which leaves a running stream as it was) unless the stream is at its end.
+   */
+  #ended(flush: number): boolean {
+    let failed = false;
+    const keep = this.#h.onerror;
+    this.#h.onerror = () => failed = true;
+    try {
+      this.#h.writeSync(flush, this.#spare, 0, 0, this.#spare, 0, 1);
+    } catch {
+      failed = true;
+    } finally {
+      this.#h.onerror = keep;
+    }
+    return !failed;
+  }
+
+  /** Feeds the payload, filling `out`; returns the bytes written to it. */
   #run(payload: Uint8Array, out: Uint8Array): number {
     let inOff = 0;
     let outOff = 0;
+    this.#left = 0;
     for (;;) {
       const full = outOff === out.length;
       const dst = full ? this.#spare : out;
@@ -170,9 +216,7 @@ class HandleDecoder implements PayloadDecoder {
       // Room left after all the input went in: the decoder has given all it can.
       if (this.#state[0] > 0 && inOff === payload.length) return outOff;
       if (n === 0 && used === 0) {
-        if (inOff < payload.length) {
-          throw new PayloadError(`does not decode (${payload.length - inOff} bytes not taken)`);
-        }
+        this.#left = payload.length - inOff;
         return outOff;
       }
     }
@@ -256,13 +300,15 @@ class ContinuingDecoder implements PayloadDecoder {
   }
 }
 
-/** qpl and uadk: be32 lengths, then each page deflated alone (or raw at full length). */
+type Inflate = (b: Uint8Array, o: { maxOutputLength: number }) => Uint8Array;
+
+/** qpl and uadk: be32 lengths, then each page compressed alone (or raw at full length). */
 class PageDeflateDecoder implements PayloadDecoder {
-  readonly #z: Zlib;
   readonly #ps: number;
-  constructor(z: Zlib, pageSize: number) {
-    this.#z = z;
+  readonly #inflate: Inflate;
+  constructor(pageSize: number, inflate: Inflate) {
     this.#ps = pageSize;
+    this.#inflate = inflate;
   }
 
   decode(payload: Uint8Array, out: Uint8Array): Promise<void> {
@@ -288,7 +334,7 @@ class PageDeflateDecoder implements PayloadDecoder {
       }
       let page: Uint8Array;
       try {
-        page = this.#z.inflateRawSync(z, { maxOutputLength: ps });
+        page = this.#inflate(z, { maxOutputLength: ps });
       } catch (e) {
         throw new PayloadError(`page ${i} does not inflate (${why(e)})`);
       }

@@ -139,10 +139,12 @@ Deno.test("qpl, uadk and qatzip payloads decode to their pages", async () => {
   const a = pages(3, 7);
   const raw = pages(1, 9);
   for (let i = 0; i < PAGE; i++) raw[i] = (i * 2654435761) >>> 24; // incompressible-ish
-  const perPage = (flag: number) => {
-    const z = [0, 1].map((k) =>
-      new Uint8Array(zlib.deflateRawSync(a.subarray(k * PAGE, (k + 1) * PAGE)))
-    );
+  // qpl pages are raw deflate; uadk's are zlib format (its session's alg_type is WD_ZLIB).
+  const perPage = (flag: number, zlibFormat = flag === 16) => {
+    const z = [0, 1].map((k) => {
+      const page = a.subarray(k * PAGE, (k + 1) * PAGE);
+      return new Uint8Array(zlibFormat ? zlib.deflateSync(page) : zlib.deflateRawSync(page));
+    });
     const lens = new Uint8Array(12);
     const dv = new DataView(lens.buffer);
     dv.setUint32(0, z[0].length);
@@ -160,6 +162,17 @@ Deno.test("qpl, uadk and qatzip payloads decode to their pages", async () => {
     assert.equal(got[1].compression, flag === 8 ? "qpl" : "uadk");
     assert.deepEqual(got[1].data, a);
   }
+  const uadk = perPage(16).payload;
+  assert.deepEqual([uadk[12], uadk[13]], [0x78, 0x9c], "a uadk page starts with a zlib header");
+  // Each method's pages in the other's format do not inflate.
+  assert.match(
+    (await failure(channel([perPage(16, false)]))).message,
+    /packet at 64: uadk payload page 0 does not inflate \(/,
+  );
+  assert.match(
+    (await failure(channel([perPage(8, true)]))).message,
+    /packet at 64: qpl payload page 0 does not inflate \(/,
+  );
   const gz = new Uint8Array([
     ...zlib.gzipSync(a.subarray(0, PAGE)),
     ...zlib.gzipSync(a.subarray(PAGE)),
