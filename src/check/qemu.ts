@@ -37,6 +37,8 @@ export interface ProbeOptions {
   env?: Record<string, string>;
   /** Bound on each QEMU run (default 60 s). */
   timeoutMs?: number;
+  /** Bound on each QMP answer of the paused destination (default 30 s); past it QEMU is killed. */
+  qmpAnswerMs?: number;
   /** Ctrl-C / SIGTERM: QEMU is stopped and the temporary directory removed. */
   interrupt?: Stoppable;
 }
@@ -133,7 +135,10 @@ async function destination(o: ProbeOptions, cmdline: string[], dir: string) {
   let qmp: QmpClient | undefined;
   try {
     const deadline = Date.now() + (o.timeoutMs ?? 60_000);
-    qmp = await QmpClient.connect(sock, deadline, () => !exited);
+    qmp = await QmpClient.connect(sock, deadline, () => !exited, {
+      answerMs: o.qmpAnswerMs,
+      signal: o.interrupt?.signal,
+    });
     const facts = await ask(qmp, `${dir}/self.mig`, deadline);
     await qmp.cmd("quit").catch(() => {});
     return facts;
