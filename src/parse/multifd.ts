@@ -120,7 +120,14 @@ function payloadSize(
   offset: number,
   fail: Fail,
 ): number {
-  if (h.normalPages === 0) return 0;
+  if (h.normalPages === 0) {
+    // QEMU's compressed receivers assert in_size == 0 then (abort); without compression the
+    // size is ignored (QEMU 7.2 leaves it stale in SYNC packets).
+    if (h.compression !== "none" && h.nextSize !== 0) {
+      fail(offset + 20, `next_packet_size ${h.nextSize} with no normal pages`);
+    }
+    return 0;
+  }
   const raw = h.normalPages * ps;
   if (h.compression === "none") {
     // Without compression the receiver reads normal_pages pages and ignores next_packet_size,
@@ -163,9 +170,10 @@ class ChannelState {
       }
     }
     const payloadBytes = payloadSize(h, ps, offset, fail);
-    const nameBytes = r.peekBytes(256, 64);
+    // QEMU's receiver sets ramblock[255] = 0: the name is at most the first 255 bytes.
+    const nameBytes = r.peekBytes(256, 64).subarray(0, 255);
     const nul = nameBytes.indexOf(0);
-    const block = decodeName(nameBytes.subarray(0, nul < 0 ? 256 : nul));
+    const block = decodeName(nul < 0 ? nameBytes : nameBytes.subarray(0, nul));
     const offsets: number[] = [];
     for (let i = 0; i < h.normalPages + h.zeroPages; i++) {
       const hi = r.peekBe32(320 + i * 8);

@@ -278,6 +278,8 @@ class ContinuingDecoder implements PayloadDecoder {
     }
     this.#out = out;
     this.#len = 0;
+    const t = this.#t as NodeStream & { bytesWritten?: number };
+    const before = t.bytesWritten ?? 0;
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
       this.#t.write(payload);
@@ -286,6 +288,17 @@ class ContinuingDecoder implements PayloadDecoder {
     this.#wake = undefined;
     this.#out = undefined;
     if (this.#err) throw new PayloadError(`does not decode (${this.#err})`);
+    const left = payload.length - ((t.bytesWritten ?? 0) - before);
+    if (left > 0) {
+      // Input the decoder would not take: its stream ended (node:stream tells no more; a stream
+      // ending exactly at a payload's end shows here only at the next payload).
+      this.#over = true;
+      throw new PayloadError(
+        this.#name === "zlib"
+          ? `ends the zlib stream (inflate returns Z_STREAM_END, not Z_OK)`
+          : `does not decode (${left} bytes not taken)`,
+      );
+    }
     if (this.#over) {
       this.close();
       throw new PayloadError(`inflates past the packet's ${out.length} bytes`);

@@ -182,6 +182,49 @@ Deno.test("qpl, uadk and qatzip payloads decode to their pages", async () => {
   assert.deepEqual(got[1].data, a);
 });
 
+Deno.test("zlib channel: a packet whose payload ends the zlib stream is an error at that packet", async () => {
+  // A whole zlib stream per packet (compress() each time), as QEMU's receiver refuses at the
+  // first: inflate returns Z_STREAM_END instead of Z_OK.
+  const [a, b] = [pages(2, 3), pages(1, 4)];
+  const bytes = channel([
+    { flags: 2, normal: [0, 0x1000], payload: new Uint8Array(zlib.deflateSync(a)) },
+    { flags: 2, normal: [0x2000], payload: new Uint8Array(zlib.deflateSync(b)) },
+  ]);
+  const e = await failure(bytes);
+  assert.match(
+    e.message,
+    /^offset 1408 \(0x580\), multifd channel ch, packet at 64: zlib payload ends the zlib stream \(inflate returns Z_STREAM_END, not Z_OK\)$/,
+  );
+});
+
+Deno.test("compressed packet without normal pages: next_packet_size must be 0; block names", async () => {
+  const zero = (flags: number, payload: Uint8Array) =>
+    channel([{ flags, normal: [], zero: [0], payload }]);
+  for (
+    const [flags, method] of [[2, "zlib"], [4, "zstd"], [8, "qpl"], [16, "uadk"], [32, "qatzip"]]
+  ) {
+    const e = await failure(zero(flags as number, new Uint8Array(5)));
+    assert.match(
+      e.message,
+      /^offset 84 \(0x54\), multifd channel ch, packet at 64: next_packet_size 5 with no normal pages$/,
+      String(method),
+    );
+    const ok = await items(zero(flags as number, new Uint8Array(0)));
+    assert.ok(ok[1].kind === "packet" && ok[1].zeroPages === 1 && ok[1].compression === method);
+  }
+  // Without compression a stale next_packet_size (QEMU 7.2 SYNC packets) is ignored.
+  const nocomp = channel([{ flags: 1, normal: [], payload: new Uint8Array(0) }]);
+  new DataView(nocomp.buffer).setUint32(64 + 20, 4096 * 3);
+  const got = await items(nocomp);
+  assert.ok(got[1].kind === "packet" && got[1].sync && got[1].payloadBytes === 0);
+  // A 256-byte name without NUL: QEMU's receiver ends it at byte 255.
+  const named = zero(0, new Uint8Array(0));
+  named.fill(0x61, 64 + 64, 64 + 64 + 256);
+  const n = await items(named);
+  assert.ok(n[1].kind === "packet");
+  assert.equal(n[1].block, "a".repeat(255));
+});
+
 Deno.test("hostile compressed channels: one-line errors naming channel, offset and packet", async () => {
   const ch = await zlibChannelFile();
   const at1 = ch.at[1];

@@ -3,7 +3,9 @@
  * synchronous write: one stream per channel flushed per packet (as QEMU's sender does) decodes
  * packet by packet into exactly the packet's pages, with payloads split anywhere across the
  * stream's blocks; a payload that inflates past or short of its packet, or does not decode, is a
- * PayloadError, and the channel's later packets are refused.
+ * PayloadError, and the channel's later packets are refused; a zlib payload that ends its
+ * stream (Z_STREAM_END, as QEMU's receiver refuses) is a PayloadError. Every test runs on both
+ * decoding paths: the handle's synchronous write and the node:stream fallback.
  */
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
@@ -52,47 +54,87 @@ async function decodeError(f: () => Promise<void>): Promise<string> {
   throw new Error("no error");
 }
 
-for (const method of ["zlib", "zstd"] as const) {
-  Deno.test(`${method}: a channel's payloads decode packet by packet to exactly their pages`, async () => {
-    const packets = [pages(128, 1), pages(3, 2), pages(128, 3), pages(1, 4), pages(64, 5)];
-    const payloads = await encode(method, packets);
-    const d = await payloadDecoder(method, PAGE);
-    const out = new Uint8Array(128 * PAGE);
-    for (const [i, p] of packets.entries()) {
-      out.fill(0xee);
-      await d.decode(payloads[i], out.subarray(0, p.length));
-      assert.deepEqual(out.subarray(0, p.length), p, `packet ${i}`);
-      assert.equal(out[p.length] ?? 0xee, 0xee, "nothing written past the packet");
-    }
-    d.close();
-  });
+for (const [path, streamPath] of [["handle", false], ["stream", true]] as const) {
+  const decoder = (method: "zlib" | "zstd") => payloadDecoder(method, PAGE, { streamPath });
+  for (const method of ["zlib", "zstd"] as const) {
+    Deno.test(`${path} path, ${method}: a channel's payloads decode packet by packet to exactly their pages`, async () => {
+      const packets = [pages(128, 1), pages(3, 2), pages(128, 3), pages(1, 4), pages(64, 5)];
+      const payloads = await encode(method, packets);
+      const d = await decoder(method);
+      const out = new Uint8Array(128 * PAGE);
+      for (const [i, p] of packets.entries()) {
+        out.fill(0xee);
+        await d.decode(payloads[i], out.subarray(0, p.length));
+        assert.deepEqual(out.subarray(0, p.length), p, `packet ${i}`);
+        assert.equal(out[p.length] ?? 0xee, 0xee, "nothing written past the packet");
+      }
+      d.close();
+    });
 
-  Deno.test(`${method}: past, short and broken payloads are PayloadErrors`, async () => {
-    const payloads = await encode(method, [pages(4, 7), pages(4, 8)]);
-    // The payload holds 4 pages: a 3-page packet overflows, a 5-page one falls short.
-    let d = await payloadDecoder(method, PAGE);
-    assert.match(
-      await decodeError(() => d.decode(payloads[0], new Uint8Array(3 * PAGE))),
-      /^inflates past the packet's 12288 bytes$/,
-    );
-    assert.match(
-      await decodeError(() => d.decode(payloads[1], new Uint8Array(4 * PAGE))),
-      new RegExp(`cannot be decoded: the channel's ${method} stream broke before`),
-    );
+    Deno.test(`${path} path, ${method}: past, short and broken payloads are PayloadErrors`, async () => {
+      const payloads = await encode(method, [pages(4, 7), pages(4, 8)]);
+      // The payload holds 4 pages: a 3-page packet overflows, a 5-page one falls short.
+      let d = await decoder(method);
+      assert.match(
+        await decodeError(() => d.decode(payloads[0], new Uint8Array(3 * PAGE))),
+        /^inflates past the packet's 12288 bytes$/,
+      );
+      assert.match(
+        await decodeError(() => d.decode(payloads[1], new Uint8Array(4 * PAGE))),
+        new RegExp(`cannot be decoded: the channel's ${method} stream broke before`),
+      );
+      d.close();
+      d = await decoder(method);
+      assert.match(
+        await decodeError(() => d.decode(payloads[0], new Uint8Array(5 * PAGE))),
+        /^inflates to 16384 bytes, not the packet's 20480$/,
+      );
+      d.close();
+      // Corrupt bytes inside the first packet's data.
+      const bad = payloads[0].slice();
+      bad.fill(0xff, 2, Math.min(bad.length, 40));
+      d = await decoder(method);
+      assert.match(
+        await decodeError(() => d.decode(bad, new Uint8Array(4 * PAGE))),
+        /^does not decode \(/,
+      );
+      d.close();
+    });
+  }
+
+  Deno.test(`${path} path, zlib: a payload that ends the zlib stream is a PayloadError`, async () => {
+    const END = /^ends the zlib stream \(inflate returns Z_STREAM_END, not Z_OK\)$/;
+    const [p1, p2] = [pages(2, 11), pages(2, 12)];
+    // Two whole zlib streams in one payload: the stream ends inside it.
+    const two = new Uint8Array([...zlib.deflateSync(p1), ...zlib.deflateSync(p2)]);
+    let d = await decoder("zlib");
+    assert.match(await decodeError(() => d.decode(two, new Uint8Array(4 * PAGE))), END);
     d.close();
-    d = await payloadDecoder(method, PAGE);
+    // A whole stream per packet (zlib.compress each time): the first packet's ends the stream.
+    // The handle path tells at that packet; node:stream tells only when the next one is refused.
+    d = await decoder("zlib");
+    const out = new Uint8Array(2 * PAGE);
+    if (streamPath) {
+      await d.decode(new Uint8Array(zlib.deflateSync(p1)), out);
+      assert.deepEqual(out, p1);
+    } else {
+      assert.match(
+        await decodeError(() => d.decode(new Uint8Array(zlib.deflateSync(p1)), out)),
+        END,
+      );
+      d.close();
+      d = await decoder("zlib");
+      // The check leaves a running stream as it was: the next packet still decodes.
+      const payloads = await encode("zlib", [p1, p2]);
+      await d.decode(payloads[0], out);
+      await d.decode(payloads[1], out);
+      assert.deepEqual(out, p2);
+      d.close();
+      return;
+    }
     assert.match(
-      await decodeError(() => d.decode(payloads[0], new Uint8Array(5 * PAGE))),
-      /^inflates to 16384 bytes, not the packet's 20480$/,
-    );
-    d.close();
-    // Corrupt bytes inside the first packet's data.
-    const bad = payloads[0].slice();
-    bad.fill(0xff, 2, Math.min(bad.length, 40));
-    d = await payloadDecoder(method, PAGE);
-    assert.match(
-      await decodeError(() => d.decode(bad, new Uint8Array(4 * PAGE))),
-      /^does not decode \(/,
+      await decodeError(() => d.decode(new Uint8Array(zlib.deflateSync(p2)), out)),
+      END,
     );
     d.close();
   });
