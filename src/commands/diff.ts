@@ -4,19 +4,14 @@
  * temporary directory (removed afterwards) and their images compared page by page.
  * @module
  */
+import { compareReplaysAsync } from "../diff/ram_content.ts";
 import { type OpenedInput, openInput } from "../parse/input.ts";
 import { sniff, SNIFF_BYTES } from "../parse/sniff.ts";
 import { parseStreamItems } from "../parse/stream.ts";
 import { oneLine } from "../protocol/errors.ts";
 import type { VmDesc } from "../protocol/records.ts";
 import { type Collected, collectStream } from "../diff/collect.ts";
-import {
-  compareReplays,
-  diffCollected,
-  notCompared,
-  ramCaveat,
-  replayCaveat,
-} from "../diff/diff.ts";
+import { diffCollected, notCompared, ramCaveat, replayCaveat } from "../diff/diff.ts";
 import type { ContentAspect } from "../diff/types.ts";
 import type { ReplayResult } from "../replay/engine.ts";
 import { replayStream } from "../replay/replay_stream.ts";
@@ -181,7 +176,7 @@ async function compareRam(opts: DiffOptions, a: Collected, b: Collected): Promis
     const caveat = replayCaveat("A", ra) ?? replayCaveat("B", rb);
     if (caveat) return notCompared(caveat);
     try {
-      return compareReplays(ra, rb);
+      return await compareReplaysAsync(ra, rb, signal);
     } catch (e) {
       throw new SideError(`comparing the replayed images: ${(e as Error).message}`, e);
     }

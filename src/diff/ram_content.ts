@@ -3,11 +3,24 @@
  * left them, compared page by page in constant memory — 1 MiB read from each at a time; what
  * is kept is bounded (the first {@link MAX_RANGES} runs of differing pages, the first
  * {@link MAX_SAMPLES} pages' first differing bytes), the counts are complete.
+ * {@link compareReplaysAsync} gives the event loop a turn every {@link YIELD_BYTES} and stops
+ * when its signal aborts, so Ctrl-C / SIGTERM act during a long comparison.
  * @module
  */
+import type { ReplayResult } from "../replay/engine.ts";
+import type { TargetStats } from "../replay/slot.ts";
 import { equalBytes } from "../wire/compare.ts";
 import { fileAccess, type RandomAccess, readPadded } from "../wire/random_access.ts";
-import { type ContentDiff, MAX_RANGES, MAX_SAMPLES, type PageSample } from "./types.ts";
+import {
+  type ContentAspect,
+  type ContentDiff,
+  MAX_RANGES,
+  MAX_SAMPLES,
+  type PageSample,
+} from "./types.ts";
+
+/** Bytes compared between two turns of the event loop in {@link compareReplaysAsync}. */
+const YIELD_BYTES = 4 << 20;
 
 /** Bytes of a sample. */
 const SAMPLE_BYTES = 16;
@@ -41,14 +54,17 @@ function differ(d: Work, addr: number, pageSize: number, a: Uint8Array, b: Uint8
   if (d.samples.length < MAX_SAMPLES) d.samples.push(sample(addr, a, b));
 }
 
-/** Compares the first `size` bytes of two images, page by page, into `d`. */
-function comparePages(
+/**
+ * Compares the first `size` bytes of two images, page by page, into `d`; yields the position
+ * after each chunk read (the caller may pause there).
+ */
+function* comparePages(
   fa: RandomAccess,
   fb: RandomAccess,
   size: number,
   pageSize: number,
   d: Work,
-): void {
+): Generator<number> {
   const chunk = Math.max(pageSize, Math.floor((1 << 20) / pageSize) * pageSize);
   const a = new Uint8Array(chunk);
   const b = new Uint8Array(chunk);
@@ -62,6 +78,7 @@ function comparePages(
       const pb = b.subarray(p, end);
       if (!equalBytes(pa, pb)) differ(d, pos + p, pageSize, pa, pb);
     }
+    yield pos + n;
   }
 }
 
@@ -95,34 +112,122 @@ export function compareContent(
   pathB: string,
   pageSize: number,
 ): ContentDiff {
+  const c = openPair(name, kind, pathA, pathB, pageSize);
+  try {
+    for (const _ of c.steps);
+    return c.result();
+  } finally {
+    c.close();
+  }
+}
+
+/** A comparison of two image files: its steps, its result once they are done, its close. */
+function openPair(
+  name: string,
+  kind: "ram" | "disk",
+  pathA: string,
+  pathB: string,
+  pageSize: number,
+): { steps: Generator<number>; result: () => ContentDiff; close: () => void } {
   const fa = fileAccess(pathA);
-  let fb;
+  let fb: RandomAccess;
   try {
     fb = fileAccess(pathB);
   } catch (e) {
     fa.close();
     throw e;
   }
+  const common = Math.min(fa.size, fb.size);
+  const d: Work = {
+    name,
+    kind,
+    sizeA: fa.size,
+    sizeB: fb.size,
+    pages: Math.ceil(common / pageSize),
+    different: 0,
+    equal: false,
+    ranges: [],
+    rangeCount: 0,
+    samples: [],
+  };
+  return {
+    steps: comparePages(fa, fb, common, pageSize, d),
+    result() {
+      delete d.lastEnd;
+      d.equal = d.different === 0 && d.sizeA === d.sizeB;
+      return d;
+    },
+    close() {
+      fa.close();
+      fb.close();
+    },
+  };
+}
+
+/** {@link compareContent}, giving the event loop a turn every few MiB; stops when `signal` aborts. */
+async function compareContentAsync(
+  name: string,
+  kind: "ram" | "disk",
+  pathA: string,
+  pathB: string,
+  pageSize: number,
+  signal?: AbortSignal,
+): Promise<ContentDiff> {
+  const c = openPair(name, kind, pathA, pathB, pageSize);
   try {
-    const common = Math.min(fa.size, fb.size);
-    const d: Work = {
-      name,
-      kind,
-      sizeA: fa.size,
-      sizeB: fb.size,
-      pages: Math.ceil(common / pageSize),
-      different: 0,
-      equal: false,
-      ranges: [],
-      rangeCount: 0,
-      samples: [],
-    };
-    comparePages(fa, fb, common, pageSize, d);
-    delete d.lastEnd;
-    d.equal = d.different === 0 && fa.size === fb.size;
-    return d;
+    let next = YIELD_BYTES;
+    for (const pos of c.steps) {
+      if (pos < next) continue;
+      next = pos + YIELD_BYTES;
+      await new Promise((r) => setTimeout(r, 0));
+      signal?.throwIfAborted();
+    }
+    return c.result();
   } finally {
-    fa.close();
-    fb.close();
+    c.close();
   }
+}
+
+function images(r: ReplayResult): Map<string, [TargetStats, "ram" | "disk"]> {
+  const m = new Map<string, [TargetStats, "ram" | "disk"]>();
+  for (const s of r.ram) m.set(`ram\u0000${s.name}`, [s, "ram"]);
+  for (const s of r.disks) m.set(`disk\u0000${s.name}`, [s, "disk"]);
+  return m;
+}
+
+/**
+ * src/diff/diff.ts's compareReplays, comparing each block with the event loop given a turn
+ * every {@link YIELD_BYTES} and `signal` checked there (it throws the abort's reason): the same
+ * result. Throws an Error when an image cannot be read.
+ */
+export async function compareReplaysAsync(
+  a: ReplayResult,
+  b: ReplayResult,
+  signal?: AbortSignal,
+): Promise<ContentAspect> {
+  if (a.pageSize !== b.pageSize) {
+    const reason = `target page sizes differ (A ${a.pageSize}, B ${b.pageSize})`;
+    return { compared: false, reason, equal: false, blocks: [], onlyA: [], onlyB: [] };
+  }
+  const ia = images(a);
+  const ib = images(b);
+  const blocks: ContentDiff[] = [];
+  for (const [k, [sa, kind]] of ia) {
+    const other = ib.get(k);
+    if (!other) continue;
+    blocks.push(
+      await compareContentAsync(sa.name, kind, sa.path, other[0].path, a.pageSize, signal),
+    );
+  }
+  const label = ([s, kind]: [TargetStats, string]) => (kind === "disk" ? `disk ${s.name}` : s.name);
+  const onlyA = [...ia].filter(([k]) => !ib.has(k)).map(([, v]) => label(v));
+  const onlyB = [...ib].filter(([k]) => !ia.has(k)).map(([, v]) => label(v));
+  return {
+    compared: true,
+    equal: blocks.every((d) => d.equal) && onlyA.length + onlyB.length === 0,
+    pageSize: a.pageSize,
+    blocks,
+    onlyA,
+    onlyB,
+  };
 }
