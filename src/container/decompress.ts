@@ -97,6 +97,14 @@ const ZSTD_STEP = 256 << 10;
 /** zstd's error for bytes that do not start a frame. */
 const NOT_A_FRAME = /unknown frame descriptor/i;
 
+/** The error for zstd data that does not decode. */
+function undecodable(at: CompressedAt, e: Error): StreamError {
+  return new StreamError(
+    { offset: at.offset, section: at.label },
+    `zstd data from this offset does not decompress: ${e.message}`,
+  );
+}
+
 /**
  * A source of the zstd-decompressed `chunks` that drives the decoder directly: each read
  * decodes at most {@link ZSTD_STEP} bytes into the caller's buffer, with no stream machinery,
@@ -139,10 +147,7 @@ function zstdHandleSource(
   let produced = 0;
   let closed = false;
   const fail = (e: Error): never => {
-    throw new StreamError(
-      { offset: at.offset, section: at.label },
-      `zstd data from this offset does not decompress: ${e.message}`,
-    );
+    throw undecodable(at, e);
   };
   return {
     async read(buf: Uint8Array): Promise<number | null> {
@@ -160,11 +165,9 @@ function zstdHandleSource(
           h.writeSync(inputDone ? end : cont, input, inOff, inLen, buf, 0, room);
         } catch (e) {
           // Bytes after the last frame that are no frame (the decoder stops at a frame's end).
-          if (produced > 0 && NOT_A_FRAME.test((e as Error).message)) {
-            if (at.lenient) break;
-            throw await trailing(at, before + inOff, input.length - inOff, it);
-          }
-          if (at.lenient && truncation(e as Error)) break;
+          const after = produced > 0 && NOT_A_FRAME.test((e as Error).message);
+          if (at.lenient && (after || truncation(e as Error))) break;
+          if (after) throw await trailing(at, before + inOff, input.length - inOff, it);
           fail(e as Error);
         }
         // Where a handle reports errors by destroying its stream instead of throwing (Node).
