@@ -3,12 +3,21 @@
  * stream told (page size, RAM blocks, the source UUID when validate-uuid put it in the
  * configuration): which connection is which (multifd channel id, or postcopy-preempt), and
  * their packets and pages, so that the pages of all connections add up to query-migrate's.
+ * The checks are those of replay (src/parse/channel_identity.ts); `report --channel` reads the
+ * channels through {@link readChannels} too, with a hook that maps their pages.
  * @module
  */
+import {
+  channelKind,
+  checkChannelIdentity,
+  checkPacketPages,
+  liveChannelError,
+  PacketNumbers,
+} from "../parse/channel_identity.ts";
 import { openInput } from "../parse/input.ts";
-import { parseMultifdChannel } from "../parse/multifd.ts";
+import { type MultifdItem, parseMultifdChannel } from "../parse/multifd.ts";
 import { parsePreemptChannel } from "../parse/preempt.ts";
-import { FILE_MAGIC, MULTIFD_MAGIC } from "../protocol/constants.ts";
+import type { RamBatch } from "../protocol/ram_batch.ts";
 import { printable, StreamError } from "../protocol/errors.ts";
 import {
   addChannelItem,
@@ -25,29 +34,43 @@ export interface ChannelsResult {
   error?: Error;
 }
 
-async function readChannel(path: string, main: Summary, reports: ChannelReport[]) {
+/** Called with every item read, after the checks (report maps the pages). */
+export interface ChannelHooks {
+  multifd?: (item: MultifdItem) => void;
+  preempt?: (batch: RamBatch) => void;
+}
+
+interface ReadState {
+  main: Summary;
+  blocks: Map<string, number>;
+  numbers: PacketNumbers;
+  hooks: ChannelHooks;
+  out: ChannelReport[];
+}
+
+async function readChannel(path: string, st: ReadState) {
+  const live = liveChannelError(path);
+  if (live) throw new Error(live);
   const input = await openInput(path, { readTrailer: false });
   try {
     const r = input.reader;
-    const magic = (await r.peekUpTo(4)) >= 4 ? r.peekBe32(0) : -1;
-    if (magic === FILE_MAGIC) {
-      throw new StreamError(
-        { offset: 0, record: "file header" },
-        `${path} is a main stream (QEVM)`,
-      );
-    }
-    if (magic === MULTIFD_MAGIC) {
+    const pageSize = st.main.stream.pageSize;
+    if (await channelKind(r, path) === "multifd") {
       const multifd = newChannelSummary();
-      reports.push({ file: path, kind: "multifd", multifd });
-      const pageSize = main.stream.pageSize;
+      st.out.push({ file: path, kind: "multifd", multifd });
       for await (const p of parseMultifdChannel(r, input.name, { pageSize })) {
+        if (p.kind === "packet") {
+          checkPacketPages(p, st.blocks, pageSize, path);
+          st.numbers.add(p.packetNum);
+        }
         addChannelItem(multifd, p);
+        st.hooks.multifd?.(p);
       }
       return;
     }
     const preempt = newPreemptSummary();
-    reports.push({ file: path, kind: "preempt", preempt });
-    const blocks = main.ram.blocks.map((b) => ({ name: b.name, size: b.size }));
+    st.out.push({ file: path, kind: "preempt", preempt });
+    const blocks = st.main.ram.blocks.map((b) => ({ name: b.name, size: b.size }));
     if (!blocks.length) {
       throw new StreamError(
         { offset: 0, record: "file header" },
@@ -55,50 +78,46 @@ async function readChannel(path: string, main: Summary, reports: ChannelReport[]
           "no RAM block",
       );
     }
-    const opts = { pageSize: main.stream.pageSize, blocks };
-    for await (const b of parsePreemptChannel(r, input.name, opts)) addPreemptBatch(preempt, b);
+    for await (const b of parsePreemptChannel(r, input.name, { pageSize, blocks })) {
+      addPreemptBatch(preempt, b);
+      st.hooks.preempt?.(b);
+    }
   } finally {
     input.close();
   }
 }
 
-/** Channel ids must be distinct and every channel must come from the main stream's source. */
-function checkIdentity(reports: ChannelReport[], main: Summary): Error | undefined {
-  const ids = new Map<number, string>();
-  let uuid = main.configuration.uuid;
-  let uuidFrom = "the main stream's configuration";
-  for (const c of reports) {
-    const m = c.multifd;
-    if (!m || m.id === undefined) continue;
-    const other = ids.get(m.id);
-    if (other !== undefined) {
-      return new Error(`--channel ${c.file}: multifd channel id ${m.id} again (${other} has it)`);
-    }
-    ids.set(m.id, c.file);
-    if (uuid === undefined) {
-      uuid = m.uuid;
-      uuidFrom = `channel ${c.file}`;
-    } else if (m.uuid !== uuid) {
-      return new Error(
-        `--channel ${c.file}: source UUID ${m.uuid}, but ${uuidFrom} says ${uuid}: ` +
-          "not a channel of this migration",
-      );
-    }
-  }
-  return undefined;
-}
-
-/** Reads each channel after the main stream; stops at the first error. */
-export async function inspectChannels(paths: string[], main: Summary): Promise<ChannelsResult> {
-  const channels: ChannelReport[] = [];
+/**
+ * Reads each channel after the main stream with replay's checks (what a channel file is, the
+ * pages within the main stream's blocks, then distinct ids, one source UUID and no channel
+ * missing); stops at the first error.
+ */
+export async function readChannels(
+  paths: string[],
+  main: Summary,
+  hooks: ChannelHooks = {},
+): Promise<ChannelsResult> {
+  const blocks = new Map(main.ram.blocks.map((b) => [b.name, b.size]));
+  const st: ReadState = { main, blocks, numbers: new PacketNumbers(), hooks, out: [] };
   for (const path of paths) {
     try {
-      await readChannel(path, main, channels);
+      await readChannel(path, st);
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      const msg = err instanceof StreamError ? err.message : `--channel ${path}: ${err.message}`;
-      return { channels, error: err instanceof StreamError ? err : new Error(msg) };
+      if (err instanceof StreamError || err.message.startsWith("--channel ")) {
+        return { channels: st.out, error: err };
+      }
+      return { channels: st.out, error: new Error(`--channel ${path}: ${err.message}`) };
     }
   }
-  return { channels, error: checkIdentity(channels, main) };
+  const ids = st.out.flatMap((c) =>
+    c.multifd?.id !== undefined ? [{ name: c.file, id: c.multifd.id, uuid: c.multifd.uuid! }] : []
+  );
+  const error = checkChannelIdentity(ids, main.configuration.uuid) ?? st.numbers.missing();
+  return { channels: st.out, error };
+}
+
+/** `inspect MAIN --channel FILE…`: {@link readChannels} without hooks. */
+export function inspectChannels(paths: string[], main: Summary): Promise<ChannelsResult> {
+  return readChannels(paths, main);
 }

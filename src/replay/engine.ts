@@ -14,7 +14,7 @@ import { applyDiscard } from "./discard_applier.ts";
 import { openTarget } from "./errors.ts";
 import { type Finding, type FindingKind, Findings } from "./findings.ts";
 import { applyMappedRam } from "./mapped_ram_applier.ts";
-import { type ChannelInput, MultifdScheduler } from "./multifd_scheduler.ts";
+import { type ChannelInput, MultifdScheduler, NO_CHANNELS } from "./multifd_scheduler.ts";
 import { RamApplier } from "./ram_applier.ts";
 import type { Slot, TargetStats } from "./slot.ts";
 import type { ReplayTargets } from "./targets.ts";
@@ -58,8 +58,10 @@ export interface ReplayResult {
   findingCounts: Partial<Record<FindingKind, number>>;
   /** Last writer per page, by RAM block name and `disk:` + device name (when tracked). */
   writers: Map<string, WriterMap>;
-  /** Records applied (every record, page records included). */
+  /** Records of the main stream applied (every record, page records included). */
   records: number;
+  /** Page records applied from the channels (multifd pages, postcopy-preempt records). */
+  channelPages: number;
 }
 
 const PROGRESS_STEP = 16 << 20;
@@ -71,6 +73,22 @@ function collect(slots: Map<string, Slot>, prefix: string, writers: Map<string, 
     if (s.writers) writers.set(prefix + name, s.writers);
   }
   return stats;
+}
+
+/**
+ * The main stream ended: the channels' rest is applied; a multifd main stream without its
+ * channels is an error (8.1+: {@link MultifdScheduler.finish}; 7.2: see
+ * {@link RamApplier.multifdWithoutChannels}).
+ */
+async function finishChannels(multifd: MultifdScheduler, ram: RamApplier) {
+  await multifd.finish();
+  const unsent = multifd.hasMultifd ? undefined : ram.multifdWithoutChannels();
+  if (unsent) {
+    throw new Error(
+      `${NO_CHANNELS} (the main stream sent zero pages but no data page, and no page of ` +
+        `'${unsent}')`,
+    );
+  }
 }
 
 /**
@@ -107,7 +125,7 @@ export async function replayItems(
         n += rec.count;
         for (let i = 0; i < rec.count; i++) {
           i = ram.applyUntilSync(rec, i);
-          if (i < rec.count) await multifd.atSync(rec.code[i]);
+          if (i < rec.count) await multifd.atSync(rec.code[i], rec.offset[i]);
         }
         continue;
       }
@@ -135,8 +153,8 @@ export async function replayItems(
         applyDiscard(rec, ram);
       }
     }
-    await multifd.finish();
-    ram.checkUnsent(findings);
+    await finishChannels(multifd, ram);
+    ram.checkUnsent(findings, multifd.hasMultifd);
     if (opts.checkUnwritten) ram.checkUnwritten(findings);
   } catch (e) {
     for (const s of [...ram.slots.values(), ...blocks.slots.values()]) {
@@ -155,5 +173,6 @@ export async function replayItems(
     findingCounts: findings.counts,
     writers,
     records: n,
+    channelPages: multifd.pages,
   };
 }

@@ -43,9 +43,9 @@ export const FINDING_KINDS = {
   },
   "block-not-sent": {
     severity: "warning",
-    summary: "no page of a RAM block travelled on any connection (cpr-transfer or " +
-      "x-ignore-shared: the destination gets that memory otherwise); its image is the base " +
-      "image or zeros, not the guest's memory",
+    summary: "no page of a RAM block travelled on any connection given (multifd channels not " +
+      "given with --channel; or cpr-transfer or x-ignore-shared: the destination gets that " +
+      "memory otherwise); its image is the base image or zeros, not the guest's memory",
   },
   "bitmap-padding": {
     severity: "warning",

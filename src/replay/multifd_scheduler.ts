@@ -6,13 +6,20 @@
  * @module
  */
 import {
+  ChannelError,
+  type ChannelIdentity,
+  channelKind,
+  checkChannelIdentity,
+  checkPacketPages,
+  liveChannelError,
+  PacketNumbers,
+} from "../parse/channel_identity.ts";
+import {
   type MultifdInit,
   type MultifdItem,
   type MultifdPacket,
   parseMultifdChannel,
 } from "../parse/multifd.ts";
-import { printable } from "../protocol/errors.ts";
-import { FILE_MAGIC, MULTIFD_MAGIC } from "../protocol/constants.ts";
 import { RAM_CODE } from "../protocol/ram_batch.ts";
 import { applyPreempt } from "./preempt_applier.ts";
 import type { Pace } from "../wire/pace.ts";
@@ -36,18 +43,9 @@ interface Channel {
   packets?: AsyncIterator<MultifdItem>;
 }
 
-/** A channel's kind from its first four bytes; a main stream given as a channel is an error. */
-async function channelKind(ch: Channel): Promise<"multifd" | "preempt"> {
-  const n = await ch.reader.peekUpTo(4);
-  const magic = n >= 4 ? ch.reader.peekBe32(0) : -1;
-  if (magic === FILE_MAGIC) {
-    throw new ReplayError(
-      0,
-      `channel ${printable(ch.name)} is a main stream (QEVM), not a channel`,
-    );
-  }
-  return magic === MULTIFD_MAGIC ? "multifd" : "preempt";
-}
+/** The error of a multifd main stream replayed without its channels. */
+export const NO_CHANNELS = "a multifd main stream: its pages travel on the multifd channels; " +
+  "give them with --channel";
 
 /** Applies channel packets at the main stream's synchronisation points. */
 export class MultifdScheduler {
@@ -55,9 +53,15 @@ export class MultifdScheduler {
   readonly #ram: RamApplier;
   readonly #pace?: Pace;
   #flushSeen = false;
-  #uuid?: string;
-  #uuidFrom = "another channel";
+  /** Offset of the main stream's first MULTIFD_FLUSH (-1: none). */
+  #flushAt = -1;
+  #mainUuid?: string;
+  readonly #ids: ChannelIdentity[] = [];
+  readonly #numbers = new PacketNumbers();
+  #blocks?: Map<string, number>;
   #postcopy = false;
+  /** Page records applied from channels (multifd normal and zero pages, preempt records). */
+  pages = 0;
   #method?: string;
 
   /** `pace` is called once per packet (see wire/pace.ts: it lets a long drain be stopped). */
@@ -67,6 +71,11 @@ export class MultifdScheduler {
     this.#pace = pace;
   }
 
+  /** Whether a multifd channel was given (known once {@link finish} ran). */
+  get hasMultifd(): boolean {
+    return this.#channels.some((c) => c.kind === "multifd");
+  }
+
   /** The main stream announced postcopy (POSTCOPY_ADVISE): multifd zero pages always fill. */
   postcopy(): void {
     this.#postcopy = true;
@@ -74,12 +83,12 @@ export class MultifdScheduler {
 
   /** The main stream's configuration named the source's UUID (validate-uuid). */
   mainUuid(uuid: string): void {
-    this.#uuid = uuid;
-    this.#uuidFrom = "the main stream's configuration";
+    this.#mainUuid = uuid;
   }
 
-  /** The main stream reached an EOS or MULTIFD_FLUSH record (its kind code). */
-  async atSync(code: number): Promise<void> {
+  /** The main stream reached an EOS or MULTIFD_FLUSH record (its kind code, its offset). */
+  async atSync(code: number, offset = -1): Promise<void> {
+    if (code === RAM_CODE.MULTIFD_FLUSH && this.#flushAt < 0) this.#flushAt = offset;
     if (this.#channels.length === 0) return;
     if (code === RAM_CODE.MULTIFD_FLUSH) this.#flushSeen = true;
     else if (this.#flushSeen) return;
@@ -92,14 +101,23 @@ export class MultifdScheduler {
    */
   async finish(): Promise<void> {
     await this.#drain(false);
+    const missing = this.#numbers.missing();
+    if (missing) throw missing;
+    if (this.#flushAt >= 0 && !this.hasMultifd) {
+      throw new ReplayError(this.#flushAt, `MULTIFD_FLUSH: ${NO_CHANNELS}`);
+    }
     for (const ch of this.#channels) {
-      if (ch.kind === "preempt") await applyPreempt(ch, this.#ram, this.#pace);
+      if (ch.kind === "preempt") this.pages += await applyPreempt(ch, this.#ram, this.#pace);
     }
   }
 
   async #drain(untilSync: boolean) {
     for (const ch of this.#channels) {
-      ch.kind ??= await channelKind(ch);
+      if (!ch.kind) {
+        const live = liveChannelError(ch.name);
+        if (live) throw new Error(live);
+        ch.kind = await channelKind(ch.reader, ch.name);
+      }
       if (ch.kind === "preempt") continue;
       ch.packets ??= parseMultifdChannel(ch.reader, ch.name, {
         pageSize: this.#ram.pageSize || undefined,
@@ -110,44 +128,37 @@ export class MultifdScheduler {
         if (it.done) break;
         const p = it.value;
         if (p.kind === "init") this.#init(ch, p);
-        else if (p.kind === "packet") this.#packet(ch, p);
+        else if (p.kind === "packet") {
+          this.#numbers.add(p.packetNum);
+          this.#packet(ch, p);
+        }
         if (p.kind === "packet" && p.sync && untilSync) break;
       }
     }
   }
 
   #init(ch: Channel, p: MultifdInit) {
-    this.#uuid ??= p.uuid;
-    if (p.uuid !== this.#uuid) {
-      throw new ReplayError(
-        0,
-        `multifd channel ${printable(ch.name)} has source UUID ${p.uuid}, ${this.#uuidFrom} ` +
-          `${this.#uuid}: not a channel of this migration`,
-      );
-    }
+    this.#ids.push({ name: ch.name, id: p.id, uuid: p.uuid });
+    const e = checkChannelIdentity(this.#ids, this.#mainUuid);
+    if (e) throw e;
   }
 
   #packet(ch: Channel, p: MultifdPacket) {
     if (p.normalPages + p.zeroPages === 0) return;
-    const where = `multifd channel ${printable(ch.name)}`;
     this.#method ??= p.compression;
     if (p.compression !== this.#method) {
-      throw new ReplayError(
-        p.offset,
-        `${where}: packets compressed with ${p.compression}, another channel's with ${this.#method}`,
+      throw new ChannelError(
+        ch.name,
+        p.offset + 8,
+        `packet at ${p.offset}`,
+        `packets compressed with ${p.compression}, another channel's with ${this.#method}`,
       );
     }
-    const s = this.#ram.slots.get(p.block);
-    if (!s) throw new ReplayError(p.offset, `${where}: unknown RAM block '${printable(p.block)}'`);
     const ps = this.#ram.pageSize;
-    for (const addr of p.offsets) {
-      if (addr % ps || addr + ps > s.target.size) {
-        throw new ReplayError(
-          p.offset,
-          `${where}: illegal offset 0x${addr.toString(16)} in '${printable(p.block)}'`,
-        );
-      }
-    }
+    this.#blocks ??= new Map(this.#ram.blocks.map((b) => [b.name, b.size]));
+    checkPacketPages(p, this.#blocks, ps, ch.name);
+    const s = this.#ram.slots.get(p.block)!;
+    this.pages += p.offsets.length;
     // As QEMU's receiver: the zero pages first, then the normal pages.
     for (let i = p.normalPages; i < p.offsets.length; i++) {
       const addr = p.offsets[i];

@@ -15,12 +15,12 @@ import { ReplayError } from "./errors.ts";
 import type { RamApplier } from "./ram_applier.ts";
 import { printable } from "../protocol/errors.ts";
 
-/** Parses one preempt channel with the main stream's blocks and applies its pages. */
+/** Parses one preempt channel with the main stream's blocks and applies its pages; their count. */
 export async function applyPreempt(
   ch: { name: string; reader: ByteReader },
   ram: RamApplier,
   pace?: Pace,
-): Promise<void> {
+): Promise<number> {
   if (ram.blocks.length === 0) {
     throw new ReplayError(
       0,
@@ -32,8 +32,11 @@ export async function applyPreempt(
     pageSize: ram.pageSize,
     blocks: ram.blocks,
   });
+  let pages = 0;
   for await (const b of batches) {
     await pace?.();
+    pages += b.count;
     for (let i = 0; i < b.count; i++) i = ram.applyUntilSync(b, i);
   }
+  return pages;
 }

@@ -164,9 +164,12 @@ export class RamApplier {
     this.#wrote(s, b.addr[i], offset, WRITER.COMPRESS_PAGE, true);
   }
 
-  /** Pages no record wrote whose base image is non-zero (only for images with a base). */
-  /** Raises block-not-sent for each RAM block no record of any kind wrote. */
-  checkUnsent(findings: Findings): void {
+  /**
+   * Raises block-not-sent for each RAM block no record of any kind wrote. Without multifd
+   * channels (`channels` false) the detail names them too: a QEMU 7.2 multifd main stream
+   * carries no page at all, only its sync EOS records.
+   */
+  checkUnsent(findings: Findings, channels = false): void {
     for (const s of this.slots.values()) {
       const t = s.stats;
       if (t.size > 0 && t.page + t.zero + t.xbzrle + t.compressed + t.discarded + t.data === 0) {
@@ -175,12 +178,33 @@ export class RamApplier {
           -1,
           t.name,
           0,
-          `MEM_SIZE sized '${t.name}' (${t.size} bytes) but no page of it was sent`,
+          `MEM_SIZE sized '${t.name}' (${t.size} bytes) but no page of it was sent` +
+            (channels ? "" : " (a multifd migration sends its pages on the multifd channels: " +
+              "give them with --channel)"),
         );
       }
     }
   }
 
+  /**
+   * A QEMU 7.2 multifd main stream replayed without its channels: the main stream sent ZERO
+   * records but no data page at all (7.2 sends every data page on a channel), and some block
+   * got no page (a non-zero ROM). Returns such a block's name. A cpr-transfer stream (no page
+   * of any kind) and an all-zero guest (every block gets ZERO records) do not match.
+   */
+  multifdWithoutChannels(): string | undefined {
+    let zero = 0;
+    let unsent: string | undefined;
+    for (const s of this.slots.values()) {
+      const t = s.stats;
+      if (t.page + t.xbzrle + t.compressed) return undefined;
+      zero += t.zero;
+      if (t.size > 0 && t.zero + t.discarded === 0) unsent ??= t.name;
+    }
+    return zero > 0 ? unsent : undefined;
+  }
+
+  /** Pages no record wrote whose base image is non-zero (only for images with a base). */
   checkUnwritten(findings: Findings): void {
     const page = this.#page;
     for (const s of this.slots.values()) {

@@ -27,7 +27,8 @@ export function replayText(
 
 /**
  * What was replayed: page records (PAGE, ZERO, XBZRLE, COMPRESS_PAGE, multifd pages) and block
- * chunks, then every record the stream had (section headers, footers, markers, device state).
+ * chunks, then every record the main stream had (section headers, footers, markers, device
+ * state); with channels, which page records came on the main stream and which on channels.
  */
 export function replayedLine(r: ReplayResult): string {
   const sum = (list: TargetStats[], f: (s: TargetStats) => number) =>
@@ -37,7 +38,9 @@ export function replayedLine(r: ReplayResult): string {
   const what = r.disks.length
     ? `${plural(pages, "page record")} and ${plural(chunks, "block chunk")}`
     : plural(pages, "page record");
-  return `Replayed ${what} (of ${plural(r.records, "record")} in the stream)`;
+  if (!r.channelPages) return `Replayed ${what} (of ${plural(r.records, "record")} in the stream)`;
+  return `Replayed ${what} (${pages - r.channelPages} on the main stream, of its ` +
+    `${plural(r.records, "record")}; ${r.channelPages} on channels)`;
 }
 
 function targetsTable(r: ReplayResult, out: string[], opts: TableOptions) {

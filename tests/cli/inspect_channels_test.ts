@@ -46,9 +46,12 @@ Deno.test("inspect --channel: another migration's channel, a repeated id, a main
   const cases: [string[], RegExp][] = [
     [
       ["--channel", CH[0], "--channel", `${dir}/other.bin`],
-      /other\.bin: source UUID ff000000-.*, but channel .*conn1.* says 00000000-.*: not a channel of this migration/,
+      /^migscope: offset 8 \(0x8\) in channel .*other\.bin, initial packet at 0: source UUID ff000000-.*, but channel .*conn1.* says 00000000-.*: not a channel of this migration/,
     ],
-    [["--channel", CH[0], "--channel", CH[0]], /multifd channel id 0 again/],
+    [
+      ["--channel", CH[0], "--channel", CH[0]],
+      /offset 24 \(0x18\) in channel .*conn1.*: multifd channel id 0 again \(.*conn1.* has it\)/,
+    ],
     [["--channel", MAIN], /is a main stream \(QEVM\)/],
     [["--channel", CH[0], "--device-state"], /--device-state shows the main stream's devices only/],
   ];
