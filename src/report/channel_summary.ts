@@ -4,10 +4,22 @@
  * @module
  */
 import type { MultifdDeviceState, MultifdItem, MultifdPacket } from "../parse/multifd.ts";
+import { MULTIFD_INIT_SIZE } from "../protocol/multifd.ts";
 import { RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
 import type { ChannelSummary } from "./channel_text.ts";
 
-/** An empty multifd channel summary. */
+/**
+ * Pages per block keyed by names read off the wire: no prototype, so a block named
+ * "constructor" or "__proto__" counts like any other (JSON output is the same).
+ */
+function blockCounts(): Record<string, number> {
+  return Object.create(null) as Record<string, number>;
+}
+
+/**
+ * An empty multifd channel summary. `compression` stays unset (and out of the JSON) until a
+ * packet with pages names its method ("none" included).
+ */
 export function newChannelSummary(): ChannelSummary {
   return {
     packets: 0,
@@ -17,7 +29,7 @@ export function newChannelSummary(): ChannelSummary {
     payloadBytes: 0,
     pageBytes: 0,
     bytes: 0,
-    blocks: {},
+    blocks: blockCounts(),
     deviceState: [],
   };
 }
@@ -48,6 +60,7 @@ export function addChannelItem(s: ChannelSummary, p: MultifdItem): void {
   if (p.kind === "init") {
     s.id = p.id;
     s.uuid = p.uuid;
+    s.bytes = Math.max(s.bytes, p.offset + MULTIFD_INIT_SIZE);
     return;
   }
   s.packets++;
@@ -68,7 +81,7 @@ export interface PreemptSummary {
 
 /** An empty preempt channel summary. */
 export function newPreemptSummary(): PreemptSummary {
-  return { page: 0, zero: 0, eos: 0, bytes: 0, blocks: {} };
+  return { page: 0, zero: 0, eos: 0, bytes: 0, blocks: blockCounts() };
 }
 
 /** Adds a batch of a preempt channel's records to its summary. */
