@@ -183,10 +183,17 @@ options:
                           DIR/manifest.json; also after a failure or Ctrl-C (what passed)
   --json-events           one JSON event per line on stdout (the default without a terminal)
   --no-progress           no live view on a terminal: only the final report
+  --page-size SIZE        target page size for the live parse (as inspect's; e.g. 1K on ARM)
+  --vmdesc FILE           vmdesc JSON (or a capture with one) for a stream without a trailer
   -h, --help              this help
 
-exit codes: 0 the main stream reached its EOF · 1 the migration stopped before it (where, and
-which side closed first) · 2 bad usage, cannot listen, destination unreachable · 130 Ctrl-C
+At most 64 connections are open at once (one more is closed at once, with a warning); the
+live parse holds at most 64 MiB to find a trailer for device sections.
+
+exit codes: 0 the main stream reached its EOF, or every byte passed and the source closed
+normally but the tap could not follow the stream (said in one line) · 1 the migration stopped
+before EOF (where, and which side closed first) or a multifd channel is invalid · 2 bad usage,
+cannot listen, destination unreachable · 130 Ctrl-C
 
 examples:
   migscope tap --listen 4444 --to 127.0.0.1:4445 --record rec/

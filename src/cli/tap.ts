@@ -7,11 +7,13 @@
 import { parseArgs } from "./parse_args.ts";
 import { UsageError, userPath } from "./args.ts";
 import { terminalWidth } from "./terminal.ts";
+import { parsePageSize } from "./size.ts";
 import { AddressError, formatAddress, parseAddress, type TapAddress } from "../tap/address.ts";
 import type { TapEvent } from "../tap/events.ts";
 import { runTap } from "../commands/tap.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
 import { tapEventJson, TapView } from "../report/tap_view.ts";
+import { refusedText } from "../report/tap_text.ts";
 
 const enc = new TextEncoder();
 
@@ -65,8 +67,14 @@ export async function tapMain(args: string[], version: string): Promise<number> 
       record: { type: "string" },
       "json-events": { type: "boolean", default: false },
       "no-progress": { type: "boolean", default: false },
+      "page-size": { type: "string" },
+      vmdesc: { type: "string" },
     },
   });
+  if (values["no-progress"] && values["json-events"]) {
+    throw new UsageError("--no-progress is for the live view: --json-events has none");
+  }
+  const pageSize = parsePageSize(values["page-size"]);
   if (positionals.length) {
     throw new UsageError(`tap takes no INPUT ('${positionals[0]}'): use --listen and --to`);
   }
@@ -82,9 +90,15 @@ export async function tapMain(args: string[], version: string): Promise<number> 
     live ? (s) => void Deno.stderr.writeSync(enc.encode(s)) : () => {},
     { width },
   );
-  const onEvent = json
-    ? (e: TapEvent) => out.write(tapEventJson(e) + "\n")
-    : (e: TapEvent) => view!.event(e);
+  let warned = false;
+  const onEvent = (e: TapEvent) => {
+    if (json) out.write(tapEventJson(e) + "\n");
+    else view!.event(e); // the live view and the final text count refused connections
+    if (json && e.type === "refused" && !warned) {
+      warned = true; // once: a flood of connections must not flood stderr
+      console.error(`migscope: ${refusedText(e)}`);
+    }
+  };
   const interrupt = new Interrupts();
   // Redraws the live view's clock while no event comes (waiting for the source, a quiet phase).
   const ticker = live ? setInterval(() => view!.tick(), 250) : undefined;
@@ -93,6 +107,8 @@ export async function tapMain(args: string[], version: string): Promise<number> 
       listen,
       to,
       record: values.record ? userPath(values.record) : undefined,
+      pageSize,
+      vmdesc: values.vmdesc ? userPath(values.vmdesc) : undefined,
       version,
       onEvent,
       onListen: (a) =>
@@ -105,7 +121,7 @@ export async function tapMain(args: string[], version: string): Promise<number> 
     const res = settled(done, interrupt);
     clearInterval(ticker);
     if (view) out.write(view.finish(done.summary));
-    else if (done.outcome?.complete && done.outcome.replay) {
+    else if (done.outcome?.replay && ["complete", "unfollowed"].includes(done.outcome.end)) {
       console.error(`migscope: replay with: ${done.outcome.replay}`);
     }
     await out.flush();

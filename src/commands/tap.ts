@@ -9,8 +9,10 @@ import type { TapEvent } from "../tap/events.ts";
 import { ListenError, Tap, type TapOutcome } from "../tap/tap.ts";
 import { RecordError } from "../tap/record.ts";
 import { summaryText } from "../report/inspect_text.ts";
-import { closedWho } from "../report/tap_text.ts";
+import { closedWho, unfollowedText } from "../report/tap_text.ts";
 import type { CommandResult } from "./io.ts";
+import { loadVmdesc } from "../parse/input.ts";
+import type { VmDesc } from "../protocol/records.ts";
 import { type Interruptible, interruption } from "./interrupt.ts";
 
 /** Options of {@link runTap}. */
@@ -19,6 +21,10 @@ export interface TapCommandOptions {
   to: TapAddress;
   /** Recording directory. */
   record?: string;
+  /** --page-size for the main channel's parser. */
+  pageSize?: number;
+  /** --vmdesc: a vmdesc JSON (or a capture holding one) for the main channel's parser. */
+  vmdesc?: string;
   /** The migscope version, for the manifest. */
   version?: string;
   /** Every event, in order, as it happens. */
@@ -47,11 +53,15 @@ export function incompleteMessage(o: TapOutcome): string {
     const kinds = o.connections.map((c) => `${c.n} ${c.kind}`).join(", ");
     return `no migration stream passed: no connection started with QEVM (${kinds})`;
   }
+  if (o.channels && !o.stopped && o.parse?.summary.eof !== undefined) {
+    return `migration incomplete: the main stream reached its EOF but ${o.channels}`;
+  }
   const where = o.stopped
     ? `the main stream stopped at ${o.stopped.message}`
     : "the main stream did not reach its EOF";
   const who = closedWho(o.firstClose);
-  return `migration incomplete: ${where}${who}`;
+  const channels = o.channels ? `; ${o.channels}` : "";
+  return `migration incomplete: ${where}${who}${channels}`;
 }
 
 function exit(o: TapOutcome, i?: Interruptible): { code: number; error?: string } {
@@ -60,6 +70,9 @@ function exit(o: TapOutcome, i?: Interruptible): { code: number; error?: string 
       return { code: 0 };
     case "incomplete":
       return { code: 1, error: incompleteMessage(o) };
+    case "unfollowed":
+      // The migration's success is not the tap's to judge: the source ended it normally.
+      return { code: 0, error: unfollowedText(o.stopped!, o.connections[0]?.s2d) };
     case "unreachable":
       return { code: 2, error: o.error };
     case "interrupted":
@@ -69,9 +82,23 @@ function exit(o: TapOutcome, i?: Interruptible): { code: number; error?: string 
 
 /** Runs the tap until the migration is over. Never throws for socket or stream trouble. */
 export async function runTap(opts: TapCommandOptions): Promise<TapCommandResult> {
+  let vmdesc: VmDesc | undefined;
+  if (opts.vmdesc) {
+    try {
+      vmdesc = await loadVmdesc(opts.vmdesc);
+    } catch (e) {
+      return { code: 2, error: `--vmdesc ${opts.vmdesc}: ${(e as Error).message.split("\n")[0]}` };
+    }
+  }
+  const replayArgs = [
+    ...(opts.pageSize ? ["--page-size", String(opts.pageSize)] : []),
+    ...(opts.vmdesc ? ["--vmdesc", opts.vmdesc] : []),
+  ];
   let tap: Tap;
   try {
     tap = await Tap.open({
+      parse: { pageSize: opts.pageSize, vmdesc },
+      replayArgs,
       listen: opts.listen,
       to: opts.to,
       record: opts.record,

@@ -99,6 +99,8 @@ export class TapState {
   t = 0;
   parseError?: ParseErrorEvent;
   end?: EndEvent;
+  /** Connections closed at once (the tap's limit of open connections reached). */
+  refused = 0;
 
   /** The connection numbered `n` (made, of unknown kind, if its connection event was missed). */
   connection(n: number, t: number): TapConnection {
@@ -163,6 +165,9 @@ export class TapState {
         break;
       case "parse-error":
         this.parseError = e;
+        break;
+      case "refused":
+        this.refused++;
         break;
       case "end":
         this.end = e;

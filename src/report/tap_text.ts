@@ -3,7 +3,7 @@
  * final report, both rendered from a {@link TapState}.
  * @module
  */
-import type { ParseErrorEvent, PassEvent } from "../tap/events.ts";
+import type { ParseErrorEvent, PassEvent, RefusedEvent } from "../tap/events.ts";
 import { connectionRate, dirtyRate, type TapConnection, type TapState } from "./tap_state.ts";
 import { type Column, fitLine, formatBytes, hexOffset, plural, renderTable } from "./table.ts";
 
@@ -54,7 +54,8 @@ const right = (header: string): Column => ({ header, align: "right" });
 function header(s: TapState, elapsedMs: number): string {
   const open = s.connections.filter((c) => !c.closed).length;
   const conns = plural(s.connections.length, "connection");
-  return `tap ${clock(elapsedMs)}  ${s.phase}  ${conns} (${open} open)`;
+  const refused = s.refused ? `, ${s.refused} refused` : "";
+  return `tap ${clock(elapsedMs)}  ${s.phase}  ${conns} (${open} open${refused})`;
 }
 
 /** `2 'ram' PART at 4096` (as the parser's errors name a section). */
@@ -70,7 +71,7 @@ function sectionText(s: TapState): string {
  * message does not already hold, e.g. `offset 9000 (0x2328), section 2 'ram' PART at 8000,
  * PAGE record at 8990: unknown RAM flags 0x400`.
  */
-export function stopText(e: ParseErrorEvent): string {
+export function stopText(e: Omit<ParseErrorEvent, "type" | "t">): string {
   const at = [
     e.offset === null ? "" : `offset ${e.offset} (${hexOffset(e.offset)})`,
     e.section ?? "",
@@ -260,12 +261,35 @@ export function closedWho(first: "source" | "destination" | "tap" | undefined): 
     : `; the ${first} closed the main connection first`;
 }
 
+/**
+ * The one line of a migration whose bytes all passed (the source closed every connection) but
+ * whose main stream the tap could not parse to its end.
+ */
+export function unfollowedText(stop: Omit<ParseErrorEvent, "type" | "t">, bytes?: number): string {
+  const all = bytes === undefined ? "" : ` (${bytes} bytes on the main connection)`;
+  return `every byte of the migration passed${all} and the source closed its connections, ` +
+    `but the tap could not follow the main stream past ${stopText(stop)} — whether the ` +
+    "migration succeeded is the destination's to say";
+}
+
+/** The warning for a connection closed because too many were open. */
+export function refusedText(e: RefusedEvent): string {
+  return `warning: a new connection was closed at once: ${e.open} connections are open, ` +
+    `the tap's limit`;
+}
+
 /** How the migration ended: complete, or where the main stream stopped; who closed first. */
 export function endText(s: TapState): string {
   const first = s.end?.firstClose ?? s.main?.closed?.first;
   const who = closedWho(first);
   if (!s.end) return `End: not seen (connections still open when the tap stopped)${who}`;
   if (s.end.complete) return `End: complete, EOF reached${who}`;
+  if (s.end.outcome === "unfollowed" && s.parseError) {
+    return `End: not followed: ${unfollowedText(s.parseError, s.main?.s2d)}`;
+  }
+  if (s.end.channels && !s.parseError) {
+    return `End: incomplete: the main stream reached its EOF but ${s.end.channels}${who}`;
+  }
   if (s.parseError) {
     const why = stopText(s.parseError);
     return `End: incomplete: the main stream stopped${why.startsWith("offset ") ? " at" : ":"} ` +
@@ -285,6 +309,14 @@ export function finalText(s: TapState, width?: number, summary?: string): string
   const end = [fitLine(endText(s), width, 2)];
   // The command stays on one line, whatever the width: a line broken in two would not paste.
   if (s.end?.replay) end.push("replay the recording with:", `  ${s.end.replay}`);
+  if (s.refused) {
+    end.push(fitLine(
+      `${plural(s.refused, "connection")} closed at once: the tap's limit of open connections ` +
+        "was reached",
+      width,
+      2,
+    ));
+  }
   const parts = [
     finalConnections(s, width),
     finalPasses(s, width),

@@ -157,7 +157,8 @@ const KEYS: {
   pass: ["type", "t", "index", "pages", "zero", "xbzrle", "bytes", "ms"],
   close: ["type", "t", "n", "first", "s2d", "d2s", "error"],
   "parse-error": ["type", "t", "offset", "section", "record", "message"],
-  end: ["type", "t", "complete", "firstClose", "replay"],
+  refused: ["type", "t", "open", "limit"],
+  end: ["type", "t", "complete", "outcome", "firstClose", "channels", "replay"],
 };
 
 /** The keys of the nested objects, in order. */

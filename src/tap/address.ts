@@ -4,6 +4,7 @@
  * is accepted and ignored.
  * @module
  */
+import { resolve } from "node:path";
 
 /** A TCP or unix-socket address. */
 export type TapAddress =
@@ -44,7 +45,8 @@ export function parseAddress(text: string, role: "listen" | "to"): TapAddress {
   if (!m || (role === "to" && !m[1])) throw new AddressError(`'${text}' is not ${want}`);
   const port = Number(m[2]);
   if (port > 65535 || (role === "to" && port === 0)) {
-    throw new AddressError(`'${text}': port ${port} is out of range (1-65535)`);
+    const range = role === "listen" ? "0-65535" : "1-65535";
+    throw new AddressError(`'${text}': port ${port} is out of range (${range})`);
   }
   const hostname = (m[1] || "127.0.0.1").replace(/^\[|\]$/g, "");
   return { transport: "tcp", hostname, port };
@@ -55,4 +57,30 @@ export function formatAddress(a: TapAddress): string {
   if (a.transport === "unix") return `unix:${a.path}`;
   const host = a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname;
   return `${host}:${a.port}`;
+}
+
+const LOOPBACK = /^(localhost|127\.\d+\.\d+\.\d+|::1|::ffff:127\.\d+\.\d+\.\d+)$/i;
+const WILDCARD = new Set(["0.0.0.0", "::", ""]);
+
+/**
+ * True when connecting to `to` would reach the tap listening on `listen` (it would forward to
+ * itself): the same unix path, or the same TCP port on the same host (a loopback name for a
+ * loopback address, any host for a tap listening on every address).
+ *
+ * @example
+ * ```ts
+ * import { parseAddress, reachesItself } from "./address.ts";
+ * const l = parseAddress("4444", "listen");
+ * if (!reachesItself(l, parseAddress("localhost:4444", "to"))) throw new Error();
+ * if (reachesItself(l, parseAddress("127.0.0.1:4445", "to"))) throw new Error();
+ * ```
+ */
+export function reachesItself(listen: TapAddress, to: TapAddress): boolean {
+  if (listen.transport === "unix" || to.transport === "unix") {
+    return listen.transport === "unix" && to.transport === "unix" &&
+      resolve(listen.path) === resolve(to.path);
+  }
+  if (listen.port !== to.port) return false;
+  const [l, t] = [listen.hostname.toLowerCase(), to.hostname.toLowerCase()];
+  return l === t || WILDCARD.has(l) || (LOOPBACK.test(l) && LOOPBACK.test(t));
 }

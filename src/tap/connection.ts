@@ -6,8 +6,9 @@
 import { type Classified, classify } from "./classify.ts";
 import type { ConnectionEvent, TapEvent } from "./events.ts";
 import { type Endpoint, Pipe, type Side } from "./forward.ts";
-import { LiveParser } from "./live_parse.ts";
+import { type LiveParseOptions, LiveParser } from "./live_parse.ts";
 import type { ConnectionFiles } from "./record.ts";
+import { MULTIFD_INIT_BYTES } from "./channels.ts";
 
 /** What a connection needs from the tap that accepted it. */
 export interface ConnectionContext {
@@ -22,6 +23,8 @@ export interface ConnectionContext {
   parseLimit?: number;
   /** Bytes per socket read. */
   chunk?: number;
+  /** Page size and vmdesc for the main channel's parser. */
+  parse?: LiveParseOptions;
 }
 
 /** A connection's record in the manifest and in the tap's outcome. */
@@ -52,6 +55,8 @@ export class TapConnection {
   readonly done: Promise<void>;
   readonly #ctx: ConnectionContext;
   readonly #files?: ConnectionFiles;
+  /** The first source bytes (up to a multifd initial packet), checked at the end. */
+  init = new Uint8Array(0);
   /** Source bytes seen before the kind was known. */
   #head = new Uint8Array(0);
   #naming?: Promise<void>;
@@ -100,6 +105,13 @@ export class TapConnection {
 
   #chunk(dir: "s2d" | "d2s", bytes: Uint8Array): Promise<void> | undefined {
     const waits: Promise<void>[] = [];
+    if (dir === "s2d" && this.init.length < MULTIFD_INIT_BYTES) {
+      const more = bytes.subarray(0, MULTIFD_INIT_BYTES - this.init.length);
+      const init = new Uint8Array(this.init.length + more.length);
+      init.set(this.init);
+      init.set(more, this.init.length);
+      this.init = init;
+    }
     if (dir === "s2d" && !this.kind) {
       const head = new Uint8Array(this.#head.length + bytes.length);
       head.set(this.#head);
@@ -123,7 +135,7 @@ export class TapConnection {
   #classified(c: Classified) {
     const ctx = this.#ctx;
     if (c.kind === "main" && !ctx.hasMain()) {
-      this.parser = new LiveParser(ctx.emit, ctx.now, ctx.parseLimit);
+      this.parser = new LiveParser(ctx.emit, ctx.now, ctx.parseLimit, ctx.parse);
     }
     this.kind = c;
     this.#head = new Uint8Array(0);

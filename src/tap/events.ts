@@ -98,14 +98,32 @@ export interface ParseErrorEvent {
   message: string;
 }
 
+/**
+ * A connection was closed as soon as it was accepted: `open` connections were open, the
+ * tap's limit.
+ */
+export interface RefusedEvent {
+  type: "refused";
+  t: number;
+  open: number;
+  limit: number;
+}
+
 /** The migration is over (every connection closed). */
 export interface EndEvent {
   type: "end";
   t: number;
-  /** The main stream reached EOF (and its trailer, if any). */
+  /** The main stream reached EOF (and its trailer, if any), and the multifd channels are valid. */
   complete: boolean;
+  /**
+   * complete, incomplete, unfollowed (every byte passed and the source closed first, but the
+   * main stream could not be parsed to its end), unreachable or interrupted.
+   */
+  outcome?: "complete" | "incomplete" | "unfollowed" | "unreachable" | "interrupted";
   /** Which side closed the main connection first. */
   firstClose?: "source" | "destination" | "tap";
+  /** What is wrong with the multifd channels. */
+  channels?: string;
   /** With --record: the replay command for the recording. */
   replay?: string;
 }
@@ -119,4 +137,5 @@ export type TapEvent =
   | PassEvent
   | CloseEvent
   | ParseErrorEvent
+  | RefusedEvent
   | EndEvent;

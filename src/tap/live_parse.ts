@@ -8,6 +8,7 @@
  * @module
  */
 import type { OpenedInput } from "../parse/input.ts";
+import type { ParseOptions } from "../parse/state.ts";
 import { type InspectResult, inspectStream } from "../report/inspect_stream.ts";
 import type { TimelineRow } from "../report/summary.ts";
 import { errorObject } from "../report/documents.ts";
@@ -15,6 +16,17 @@ import type { MigRecord } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
 import type { PassEvent, TapEvent } from "./events.ts";
 import { PUSH_LIMIT, PushSource } from "./push_source.ts";
+
+/**
+ * Most bytes the live parser holds to find the trailer that delimits device sections (a stream
+ * without section footers, e.g. QEMU before 2.12-era machine types): 64 MiB, a quarter of
+ * inspect's default for a pipe. A stream that needs more stops being followed there (every
+ * byte is still forwarded).
+ */
+export const TAP_MAX_DEVICE_TAIL = 64 << 20;
+
+/** What the live parse is told up front (as inspect's --page-size and --vmdesc). */
+export type LiveParseOptions = Pick<ParseOptions, "pageSize" | "vmdesc">;
 
 /** Timeline kinds that are sections. */
 const SECTIONS = new Set(["START", "PART", "END", "FULL"]);
@@ -105,7 +117,12 @@ export class LiveParser {
   readonly done: Promise<InspectResult>;
 
   /** Starts parsing; events go to `emit`, stamped with `now()` (ms since the tap started). */
-  constructor(emit: (e: TapEvent) => void, now: () => number, limit = PUSH_LIMIT) {
+  constructor(
+    emit: (e: TapEvent) => void,
+    now: () => number,
+    limit = PUSH_LIMIT,
+    parse: LiveParseOptions = {},
+  ) {
     const source = this.#source = new PushSource(limit);
     const input: OpenedInput = {
       reader: new ByteReader(source),
@@ -118,7 +135,8 @@ export class LiveParser {
       const e = rowEvent(row, now(), passes.rowPass());
       if (e) emit(e);
     };
-    this.done = inspectStream(input, { visit: passes.visit, onRow }).then((res) => {
+    const opts = { ...parse, maxDeviceTail: TAP_MAX_DEVICE_TAIL, visit: passes.visit, onRow };
+    this.done = inspectStream(input, opts).then((res) => {
       passes.flush();
       source.close();
       if (res.error) {

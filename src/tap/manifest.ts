@@ -9,8 +9,16 @@ import type { Side } from "./forward.ts";
 export type TapEnd =
   /** The main stream reached its EOF. */
   | "complete"
-  /** Every connection closed before the main stream's EOF (or without a main stream). */
+  /**
+   * Every connection closed before the main stream's EOF (or without a main stream), or a
+   * multifd channel is invalid.
+   */
   | "incomplete"
+  /**
+   * Every byte passed and the source closed every connection, but the tap could not parse the
+   * main stream to its end (a page size or vmdesc it was not told): not the tap's to judge.
+   */
+  | "unfollowed"
   /** The destination refused a connection. */
   | "unreachable"
   /** Ctrl-C / SIGTERM. */
@@ -42,6 +50,8 @@ export interface TapManifest {
   stopped?: StopPoint;
   /** Which side closed the main connection first. */
   firstClose?: Side;
+  /** What is wrong with the multifd channels. */
+  channels?: string;
   /** A write to the recording that failed (the files are short from there). */
   recordingError?: string;
   /** The replay command for the recording (paths inside the directory; OUT to choose). */
@@ -53,6 +63,10 @@ export interface TapManifest {
 export const PARTIAL_NOTE = "the recordings hold the bytes that passed through the tap " +
   "before it ended: each file is complete up to there, the migration is not";
 
+/** The note of a manifest whose main stream the tap could not follow to its end. */
+export const UNFOLLOWED_NOTE = "every byte passed and the source closed first; the tap " +
+  "could not parse the main stream past 'stopped' (replay may need --page-size or --vmdesc)";
+
 /** A path as a shell word. */
 function shellWord(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
@@ -61,7 +75,8 @@ function shellWord(s: string): string {
 /**
  * `migscope replay DIR/<main> --channel DIR/<channel> … --out OUT` for the recorded
  * connections: the first main channel, then every multifd and preempt channel that carried
- * bytes, in accept order; undefined without a main channel.
+ * bytes, in accept order, then `extra` (e.g. `--page-size 1024`); undefined without a main
+ * channel.
  *
  * @example
  * ```ts
@@ -76,7 +91,11 @@ function shellWord(s: string): string {
  * }
  * ```
  */
-export function replayCommand(dir: string, conns: ConnectionInfo[]): string | undefined {
+export function replayCommand(
+  dir: string,
+  conns: ConnectionInfo[],
+  extra: string[] = [],
+): string | undefined {
   const main = conns.find((c) => c.kind === "main" && c.files);
   if (!main) return undefined;
   const words = ["migscope", "replay", `${dir}/${main.files!.s2d}`];
@@ -85,5 +104,5 @@ export function replayCommand(dir: string, conns: ConnectionInfo[]): string | un
       words.push("--channel", `${dir}/${c.files.s2d}`);
     }
   }
-  return [...words.map(shellWord), "--out", "OUT"].join(" ");
+  return [...words, ...extra].map(shellWord).concat("--out", "OUT").join(" ");
 }

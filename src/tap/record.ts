@@ -1,8 +1,9 @@
 /**
  * `tap --record DIR`: each connection's two directions in their own files, named by accept
  * order and kind (`DIR/0-main.s2d.bin`, `DIR/1-multifd.d2s.bin`, …), mode 0600 since they
- * hold guest memory, in a directory created 0700; and `DIR/manifest.json`, written at the end
- * — also after a failure or an interruption — through a temporary file and a rename.
+ * hold guest memory, created new (a file or symlink already there is an error, never followed),
+ * in a directory that is empty and made 0700; and `DIR/manifest.json`, written at the end —
+ * also after a failure or an interruption — through a temporary file and a rename.
  * @module
  */
 import type { ConnectionKind } from "./events.ts";
@@ -28,6 +29,8 @@ export class Recording {
   /** The first write or rename that failed (the recording is incomplete from there). */
   error?: string;
 
+  #tmps = 0;
+
   private constructor(dir: string) {
     this.dir = dir;
   }
@@ -42,13 +45,22 @@ export class Recording {
     } catch (e) {
       throw new RecordError(`cannot create ${dir}: ${message(e)}`);
     }
-    const st = await Deno.stat(dir);
-    if (!st.isDirectory) throw new RecordError(`${dir} is not a directory`);
-    try {
-      await Deno.lstat(`${dir}/${MANIFEST}`);
+    const st = await Deno.lstat(dir);
+    if (!st.isDirectory) throw new RecordError(`${dir} is not a directory (or is a symlink)`);
+    const names: string[] = [];
+    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    if (names.includes(MANIFEST)) {
       throw new RecordError(`${dir} holds an earlier recording (${MANIFEST}): record elsewhere`);
+    }
+    if (names.length) {
+      throw new RecordError(`${dir} is not empty (${names[0]}, …): record into a new directory`);
+    }
+    try {
+      // Guest memory: an existing directory keeps its mode otherwise. Only its owner may
+      // chmod it: a directory that is not the user's is refused here.
+      await Deno.chmod(dir, 0o700);
     } catch (e) {
-      if (e instanceof RecordError) throw e;
+      throw new RecordError(`cannot make ${dir} mode 0700 (is it yours?): ${message(e)}`);
     }
     return new Recording(dir);
   }
@@ -60,10 +72,21 @@ export class Recording {
     return files;
   }
 
-  /** Writes the manifest atomically (synchronous: it also runs in a forced exit). */
+  /**
+   * Writes the manifest atomically (synchronous: it also runs in a forced exit): a temporary
+   * file created new (never through a planted symlink), renamed over the name (a symlink there
+   * is replaced, its target untouched).
+   */
   writeManifest(manifest: unknown): void {
-    const tmp = `${this.dir}/.${MANIFEST}.${Deno.pid}.tmp`;
-    Deno.writeTextFileSync(tmp, JSON.stringify(manifest, null, 2) + "\n", { mode: 0o600 });
+    const tmp = `${this.dir}/.${MANIFEST}.${Deno.pid}.${this.#tmps++}.tmp`;
+    const f = Deno.openSync(tmp, { write: true, createNew: true, mode: 0o600 });
+    try {
+      const bytes = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
+      let done = 0;
+      while (done < bytes.length) done += f.writeSync(bytes.subarray(done));
+    } finally {
+      f.close();
+    }
     Deno.renameSync(tmp, `${this.dir}/${MANIFEST}`);
   }
 
@@ -91,9 +114,8 @@ export class ConnectionFiles {
   async open(): Promise<void> {
     for (const dir of ["s2d", "d2s"] as const) {
       const path = `${this.#rec.dir}/${this.names[dir]}`;
-      const opts = { write: true, create: true, truncate: true, mode: 0o600 };
-      this.#files[dir] = await Deno.open(path, opts);
-      await Deno.chmod(path, 0o600); // an existing file keeps its mode otherwise
+      // createNew: a file or symlink already there (planted) is an error, never followed.
+      this.#files[dir] = await Deno.open(path, { write: true, createNew: true, mode: 0o600 });
     }
   }
 
@@ -117,8 +139,11 @@ export class ConnectionFiles {
     const old = { ...this.names };
     this.names = { s2d: `${this.#n}-${kind}.s2d.bin`, d2s: `${this.#n}-${kind}.d2s.bin` };
     for (const dir of ["s2d", "d2s"] as const) {
+      const [from, to] = [`${this.#rec.dir}/${old[dir]}`, `${this.#rec.dir}/${this.names[dir]}`];
       try {
-        await Deno.rename(`${this.#rec.dir}/${old[dir]}`, `${this.#rec.dir}/${this.names[dir]}`);
+        // A link fails on an existing name (planted file or symlink) instead of replacing it.
+        await Deno.link(from, to);
+        await Deno.remove(from);
       } catch (e) {
         this.#rec.failed(`renaming ${this.#rec.dir}/${old[dir]}`, e);
         this.names[dir] = old[dir];

@@ -8,7 +8,9 @@
  */
 import type { InspectResult } from "../report/inspect_stream.ts";
 import { errorObject } from "../report/documents.ts";
-import { formatAddress, type TapAddress } from "./address.ts";
+import { formatAddress, reachesItself, type TapAddress } from "./address.ts";
+import { checkChannels } from "./channels.ts";
+import type { LiveParseOptions } from "./live_parse.ts";
 import { type ConnectionInfo, TapConnection } from "./connection.ts";
 import type { TapEvent } from "./events.ts";
 import type { Side } from "./forward.ts";
@@ -18,6 +20,7 @@ import {
   type StopPoint,
   type TapEnd,
   type TapManifest,
+  UNFOLLOWED_NOTE,
 } from "./manifest.ts";
 import { Recording } from "./record.ts";
 
@@ -35,11 +38,20 @@ export interface TapOptions {
   signal?: AbortSignal;
   /** Bytes the main channel's parser may fall behind the forwarding by (default 8 MiB). */
   parseLimit?: number;
+  /** Page size and vmdesc for the main channel's parser (as inspect's options). */
+  parse?: LiveParseOptions;
+  /** Arguments the printed replay command adds (the same --page-size and --vmdesc). */
+  replayArgs?: string[];
+  /** Connections open at once; one more is closed at once (default {@link MAX_CONNECTIONS}). */
+  maxConnections?: number;
   /** Bytes per socket read (default 256 KiB). */
   chunk?: number;
   /** Milliseconds between two bytes events of a connection (default 100). */
   bytesEveryMs?: number;
 }
+
+/** Connections the tap keeps open at once by default (QEMU opens 1 + multifd-channels + 1). */
+export const MAX_CONNECTIONS = 64;
 
 /** The tap cannot listen where it was told to; the message is one line. */
 export class ListenError extends Error {
@@ -60,6 +72,8 @@ export interface TapOutcome {
   stopped?: StopPoint;
   /** Which side closed the main connection first. */
   firstClose?: Side;
+  /** What is wrong with the multifd channels (the migration is then incomplete). */
+  channels?: string;
   /** Why the destination was unreachable (`end` "unreachable"). */
   error?: string;
   recordingError?: string;
@@ -109,6 +123,11 @@ export class Tap {
   static async open(opts: TapOptions): Promise<Tap> {
     let listener: Deno.Listener;
     const l = opts.listen;
+    const itself = () =>
+      new ListenError(
+        `--to ${formatAddress(opts.to)} is where the tap listens: it would forward to itself`,
+      );
+    if (reachesItself(l, opts.to)) throw itself();
     try {
       listener = l.transport === "unix"
         ? Deno.listen({ transport: "unix", path: l.path })
@@ -118,7 +137,9 @@ export class Tap {
     }
     try {
       const rec = opts.record === undefined ? undefined : await Recording.create(opts.record);
-      return new Tap(opts, listener, rec);
+      const tap = new Tap(opts, listener, rec);
+      if (reachesItself(tap.address, opts.to)) throw itself(); // port 0 resolved to --to's
+      return tap;
     } catch (e) {
       listener.close();
       if (l.transport === "unix") Deno.remove(l.path).catch(() => {});
@@ -199,6 +220,13 @@ export class Tap {
         src.close();
         return;
       }
+      const open = this.#conns.filter((c) => !c.closed).length;
+      const limit = this.#opts.maxConnections ?? MAX_CONNECTIONS;
+      if (open >= limit) {
+        src.close(); // nothing held for it: a flood of connections costs no memory
+        this.#opts.onEvent({ type: "refused", t: this.#now(), open, limit });
+        continue;
+      }
       this.#accepting = true;
       try {
         await this.#connect(src);
@@ -236,6 +264,7 @@ export class Tap {
       mainBefore: (k) => this.#conns.some((c) => c.n < k && c.kind?.kind === "main"),
       hasMain: () => this.#conns.some((c) => c.parser),
       parseLimit: this.#opts.parseLimit,
+      parse: this.#opts.parse,
       chunk: this.#opts.chunk,
     }, files);
     this.#conns.push(conn);
@@ -259,27 +288,47 @@ export class Tap {
   }
 
   #conclude(parse: InspectResult | undefined, main: TapConnection | undefined): TapOutcome {
-    const complete = this.#endReason === "closed" && parse !== undefined && !parse.error &&
-      parse.summary.eof !== undefined;
+    const closed = this.#endReason === "closed";
+    const eof = closed && parse !== undefined && !parse.error && parse.summary.eof !== undefined;
+    // Every byte passed and the source ended every connection, the stream not cut short: only
+    // the parse stopped (a page size, a vmdesc, a format it does not know).
+    const err = parse?.error;
+    const cut = err !== undefined && /\btruncated\b/.test(err.message);
+    const unfollowed = closed && err !== undefined && !cut &&
+      this.#conns.every((c) => c.pipe.first === "source" && !c.pipe.error);
+    const channels = checkChannels(this.#conns.map((c) => ({
+      n: c.n,
+      kind: c.kind?.kind ?? "unknown",
+      head: c.init,
+    })));
+    const complete = eof && !channels;
     const connections = this.#conns.map((c) => c.info());
-    const outcome: TapOutcome = {
-      end: this.#endReason === "closed" ? (complete ? "complete" : "incomplete") : this.#endReason!,
-      complete,
-      parse,
-      connections,
-    };
+    const end: TapEnd = !closed
+      ? this.#endReason as "unreachable" | "interrupted"
+      : complete
+      ? "complete"
+      : unfollowed && !channels
+      ? "unfollowed"
+      : "incomplete";
+    const outcome: TapOutcome = { end, complete, parse, connections };
     if (parse?.error) outcome.stopped = errorObject(parse.error);
     if (main?.pipe.first) outcome.firstClose = main.pipe.first;
+    if (channels) outcome.channels = channels;
     if (this.#unreachable) outcome.error = this.#unreachable;
     if (this.#rec) {
-      outcome.replay = replayCommand(this.#rec.dir, connections);
+      // A replay command that would fail is not printed: the end says what is wrong instead.
+      if (!channels) {
+        outcome.replay = replayCommand(this.#rec.dir, connections, this.#opts.replayArgs);
+      }
       outcome.manifest = `${this.#rec.dir}/manifest.json`;
     }
     this.#opts.onEvent({
       type: "end",
       t: this.#now(),
       complete,
+      outcome: end,
       ...(outcome.firstClose ? { firstClose: outcome.firstClose } : {}),
+      ...(channels ? { channels } : {}),
       ...(outcome.replay ? { replay: outcome.replay } : {}),
     });
     if (this.#rec) this.#writeManifest(outcome);
@@ -299,9 +348,10 @@ export class Tap {
       end: new Date().toISOString(),
       outcome: o.end,
       complete: o.complete,
-      ...(o.complete ? {} : { note: PARTIAL_NOTE }),
+      ...(o.complete ? {} : { note: o.end === "unfollowed" ? UNFOLLOWED_NOTE : PARTIAL_NOTE }),
       ...(o.stopped ? { stopped: o.stopped } : {}),
       ...(o.firstClose ? { firstClose: o.firstClose } : {}),
+      ...(o.channels ? { channels: o.channels } : {}),
       ...(rec.error ? { recordingError: rec.error } : {}),
       ...(o.replay ? { replay: o.replay } : {}),
       connections: o.connections,
