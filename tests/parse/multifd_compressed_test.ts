@@ -294,7 +294,7 @@ Deno.test("replay: a channel from another migration (source UUID) is refused in 
   assert.equal(r.code, 2, r.stderr);
   assert.match(
     r.stderr,
-    /has source UUID ff000000-.*, another channel 00000000-.*: not a channel of this migration/,
+    /^migscope: offset 8 \(0x8\) in channel .*other.*, initial packet at 0: source UUID ff000000-.*, but channel .*conn1.* says 00000000-.*: not a channel of this migration$/m,
   );
   assert.equal(r.stderr.trim().split("\n").length, 1);
   await Deno.remove(dir, { recursive: true });
