@@ -114,7 +114,8 @@ export class MultifdScheduler {
   async #drain(untilSync: boolean) {
     for (const ch of this.#channels) {
       if (!ch.kind) {
-        const live = liveChannelError(ch.name);
+        // openInput names stdin "stdin"; tcp: inputs keep their address as the name.
+        const live = liveChannelError(ch.name === "stdin" ? "-" : ch.name);
         if (live) throw new Error(live);
         ch.kind = await channelKind(ch.reader, ch.name);
       }
