@@ -78,9 +78,14 @@ function collect(slots: Map<string, Slot>, prefix: string, writers: Map<string, 
 /**
  * The main stream ended: the channels' rest is applied; a multifd main stream without its
  * channels is an error (8.1+: {@link MultifdScheduler.finish}; 7.2: see
- * {@link RamApplier.multifdWithoutChannels}).
+ * {@link RamApplier.multifdWithoutChannels}); then the end-of-replay findings.
  */
-async function finishChannels(multifd: MultifdScheduler, ram: RamApplier) {
+async function finishReplay(
+  multifd: MultifdScheduler,
+  ram: RamApplier,
+  findings: Findings,
+  checkUnwritten: boolean,
+) {
   await multifd.finish();
   const unsent = multifd.hasMultifd ? undefined : ram.multifdWithoutChannels();
   if (unsent) {
@@ -89,6 +94,8 @@ async function finishChannels(multifd: MultifdScheduler, ram: RamApplier) {
         `'${unsent}')`,
     );
   }
+  ram.checkUnsent(findings, multifd.hasMultifd);
+  if (checkUnwritten) ram.checkUnwritten(findings);
 }
 
 /**
@@ -153,9 +160,7 @@ export async function replayItems(
         applyDiscard(rec, ram);
       }
     }
-    await finishChannels(multifd, ram);
-    ram.checkUnsent(findings, multifd.hasMultifd);
-    if (opts.checkUnwritten) ram.checkUnwritten(findings);
+    await finishReplay(multifd, ram, findings, !!opts.checkUnwritten);
   } catch (e) {
     for (const s of [...ram.slots.values(), ...blocks.slots.values()]) {
       try {

@@ -105,6 +105,9 @@ Deno.test("postcopy-preempt channel: bad records are one-line errors", async () 
     `${dir}/om`,
   ]);
   assert.equal(m.code, 2);
-  assert.match(m.stderr, /file header: .*main\.mig is a main stream \(QEVM\), not a multifd or postcopy-preempt channel/);
+  assert.match(
+    m.stderr,
+    /file header: .*main\.mig is a main stream \(QEVM\), not a multifd or postcopy-preempt channel/,
+  );
   await Deno.remove(dir, { recursive: true });
 });
