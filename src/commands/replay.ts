@@ -3,6 +3,7 @@
  * compare them with expected images and explain every difference.
  * @module
  */
+import { liveChannelError } from "../parse/channel_identity.ts";
 import { type OpenedInput, openInput } from "../parse/input.ts";
 import { oneLine, StreamError } from "../protocol/errors.ts";
 import { document } from "../report/documents.ts";
@@ -55,6 +56,8 @@ export interface ReplayCommandOptions {
 
 async function openChannels(paths: string[]): Promise<{ inputs: OpenedInput[]; error?: string }> {
   const inputs: OpenedInput[] = [];
+  const live = paths.map(liveChannelError).find((e) => e);
+  if (live) return { inputs, error: live };
   for (const c of paths) {
     try {
       inputs.push(await openInput(c, { readTrailer: false }));

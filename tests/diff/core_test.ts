@@ -226,6 +226,7 @@ Deno.test("a replay whose block no record wrote (block-not-sent) is not compared
     findingCounts: { "block-not-sent": 1 },
     writers: new Map(),
     records: 0,
+    channelPages: 0,
   };
   assert.equal(
     replayCaveat("B", r),

@@ -55,9 +55,10 @@ Deno.test({
     }
     const main = JSON.parse((await runCli(["inspect", "--json", c.main])).stdout).summary;
     assert.equal(fromChannels + main.ram.blocks[0].page, doc.ram[0].page);
-    // Without the channels the data pages are missing: verify says so (exit 1).
+    // Without the channels the data pages are missing: replay refuses (exit 2), naming them.
     const without = await runCli(args);
-    assert.equal(without.code, 1);
+    assert.equal(without.code, 2);
+    assert.match(without.stderr, /give them with --channel/);
     await Deno.remove(dir, { recursive: true });
   },
 });
