@@ -61,7 +61,7 @@ async function readChannel(path: string, st: ReadState) {
       for await (const p of parseMultifdChannel(r, input.name, { pageSize })) {
         if (p.kind === "packet") {
           checkPacketPages(p, st.blocks, pageSize, path);
-          st.numbers.add(p.packetNum);
+          st.numbers.add(p.packetNum, input.name, p.offset);
         }
         addChannelItem(multifd, p);
         st.hooks.multifd?.(p);

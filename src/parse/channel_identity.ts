@@ -142,17 +142,24 @@ export function checkPacketPages(
  */
 export class PacketNumbers {
   readonly #nums: number[] = [];
+  /** Where the highest-numbered packet is (the error points there). */
+  #top = { num: -1, channel: "", offset: 0 };
 
-  /** Records one RAM packet's packet_num. */
-  add(packetNum: number): void {
+  /** Records one RAM packet's packet_num, and where it is. */
+  add(packetNum: number, channel: string, offset: number): void {
     this.#nums.push(packetNum);
+    if (packetNum > this.#top.num) this.#top = { num: packetNum, channel, offset };
   }
 
-  /** The error when packets are absent (after every channel was read), else undefined. */
+  /**
+   * The error when packets are certainly absent (after every channel was read): fewer packets
+   * than the highest packet_num + 1. (QEMU 7.2 may number two packets alike, so more packets
+   * than that, or as many with a number twice, are not taken as a sign of anything.)
+   */
   missing(): Error | undefined {
     const n = this.#nums.sort((a, b) => a - b);
-    const last = n[n.length - 1];
-    if (n.length === 0 || n.length === last + 1) return undefined;
+    const last = this.#top.num;
+    if (n.length === 0 || n.length >= last + 1) return undefined;
     const gaps: string[] = [];
     for (let i = 0, want = 0; i <= n.length; i++) {
       const got = i < n.length ? n[i] : want;
@@ -162,9 +169,16 @@ export class PacketNumbers {
       if (got >= want) want = got + 1;
     }
     const shown = gaps.length > 3 ? `${gaps.slice(0, 3).join(", ")} and more` : gaps.join(", ");
-    return new Error(
-      `multifd channel(s) missing: packets ${shown} absent (${last + 1 - n.length} of ` +
-        `${last + 1}; give every channel with --channel)`,
+    const { channel, offset } = this.#top;
+    return new ChannelError(
+      channel,
+      offset,
+      `packet at ${offset}`,
+      `packet_num ${last} is the highest, but the channels hold ${n.length} packets: multifd ` +
+        `channel(s) missing: packets ${shown} absent (${last + 1 - n.length} of ${
+          last + 1
+        }; give ` +
+        "every channel with --channel)",
     );
   }
 }

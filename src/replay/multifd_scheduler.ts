@@ -130,7 +130,7 @@ export class MultifdScheduler {
         const p = it.value;
         if (p.kind === "init") this.#init(ch, p);
         else if (p.kind === "packet") {
-          this.#numbers.add(p.packetNum);
+          this.#numbers.add(p.packetNum, ch.name, p.offset);
           this.#packet(ch, p);
         }
         if (p.kind === "packet" && p.sync && untilSync) break;

@@ -27,14 +27,19 @@ async function packetNums(path: string): Promise<number[]> {
 Deno.test("packet numbers: 7.2's overtaken numbers pass, an absent channel's numbers do not", () => {
   const ok = new PacketNumbers();
   // Channel a: 0S 2 4S(with pages) 4; channel b: 1S 5 — 3 overtaken by the SYNC numbered 4.
-  for (const n of [0, 2, 4, 4, 1, 5]) ok.add(n);
+  for (const n of [0, 2, 4, 4, 1, 5]) ok.add(n, "a", 64 + n * 1344);
   assert.equal(ok.missing(), undefined);
+  // Hand-built channels may number every packet 0: more packets than numbers is no gap.
+  const same = new PacketNumbers();
+  for (const n of [0, 0, 0, 0]) same.add(n, "a", 64);
+  assert.equal(same.missing(), undefined);
   const gap = new PacketNumbers();
-  for (const n of [0, 2, 4, 5, 6, 9]) gap.add(n);
+  for (const n of [0, 2, 4, 5, 6, 9]) gap.add(n, "b", 64 + n * 1344);
   assert.equal(
     gap.missing()?.message,
-    "multifd channel(s) missing: packets 1, 3, 7…8 absent (4 of 10; give every channel with " +
-      "--channel)",
+    "offset 12160 (0x2f80) in channel b, packet at 12160: packet_num 9 is the highest, but the " +
+      "channels hold 6 packets: multifd channel(s) missing: packets 1, 3, 7…8 absent (4 of 10; " +
+      "give every channel with --channel)",
   );
 });
 
@@ -63,7 +68,7 @@ Deno.test({
     assert.equal(one.code, 2);
     assert.match(
       one.stderr,
-      /^migscope: multifd channel\(s\) missing: packets .* absent \(\d+ of \d+; give every channel with --channel\)\n$/,
+      /^migscope: offset \d+ \(0x[0-9a-f]+\) in channel .*: packet_num \d+ is the highest, but the channels hold \d+ packets: multifd channel\(s\) missing: packets .* absent \(\d+ of \d+; give every channel with --channel\)\n$/,
     );
     const insp = await runCli(["inspect", c.main, "--channel", c.channels[1]]);
     assert.equal(insp.code, 2);
