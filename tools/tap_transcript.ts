@@ -10,6 +10,8 @@ import { TapView } from "../src/report/tap_view.ts";
 import type { TapEvent } from "../src/tap/events.ts";
 
 const REC = Deno.args[0] ?? "rec";
+/** Terminal control sequences (cursor moves, line clears) of a live-view frame. */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, "g");
 const MAIN = new URL("../src/cli/main.ts", import.meta.url).pathname;
 const sink = Deno.listen({ hostname: "127.0.0.1", port: 0 });
 const sinkPort = (sink.addr as Deno.NetAddr).port;
@@ -92,5 +94,5 @@ for (const e of events) {
     last = frames.at(-1) ?? "";
   }
 }
-console.log("----FRAME----\n" + last.replace(/\x1b\[[0-9;]*[A-Za-z]/g, "").replace(/\r/g, ""));
+console.log("----FRAME----\n" + last.replace(ANSI, "").replace(/\r/g, ""));
 console.log("----FINISH----\n" + view.finish());
