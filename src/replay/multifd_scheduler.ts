@@ -138,6 +138,14 @@ export class MultifdScheduler {
     }
   }
 
+  #run = new Uint8Array(0);
+
+  /** A scratch buffer of `n` bytes (reused from packet to packet). */
+  #scratch(n: number): Uint8Array {
+    if (this.#run.length < n) this.#run = new Uint8Array(n);
+    return this.#run.subarray(0, n);
+  }
+
   #init(ch: Channel, p: MultifdInit) {
     this.#ids.push({ name: ch.name, id: p.id, uuid: p.uuid });
     const e = checkChannelIdentity(this.#ids, this.#mainUuid);
@@ -175,9 +183,21 @@ export class MultifdScheduler {
       const addr = p.offsets[i];
       let j = i + 1;
       while (j < p.normalPages && p.offsets[j] === addr + (j - i) * ps) j++;
-      s.target.write(p.data.subarray(i * ps, j * ps), addr);
+      if (j > i + 1) {
+        s.target.write(p.data.subarray(i * ps, j * ps), addr);
+        s.stats.page += j - i;
+        s.wrote(addr / ps, addr / ps + (j - i), p.offset, WRITER.MULTIFD_PAGE, true);
+        i = j;
+        continue;
+      }
+      // Pages at descending offsets (as QEMU 10 sends them): reversed into one write.
+      while (j < p.normalPages && p.offsets[j] === addr - (j - i) * ps) j++;
+      const low = addr - (j - i - 1) * ps;
+      const run = this.#scratch(ps * (j - i));
+      for (let k = i; k < j; k++) run.set(p.data.subarray(k * ps, (k + 1) * ps), (j - 1 - k) * ps);
+      s.target.write(run, low);
       s.stats.page += j - i;
-      s.wrote(addr / ps, addr / ps + (j - i), p.offset, WRITER.MULTIFD_PAGE, true);
+      s.wrote(low / ps, low / ps + (j - i), p.offset, WRITER.MULTIFD_PAGE, true);
       i = j;
     }
   }
