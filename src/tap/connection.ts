@@ -60,6 +60,8 @@ export class TapConnection {
   /** Source bytes seen before the kind was known. */
   #head = new Uint8Array(0);
   #naming?: Promise<void>;
+  /** The forwarded chunk the parser reads in place, until it is written. */
+  #lent?: Uint8Array;
 
   constructor(
     n: number,
@@ -73,6 +75,7 @@ export class TapConnection {
     this.#files = files;
     this.pipe = new Pipe(src, dst, {
       chunk: (dir, bytes) => this.#chunk(dir, bytes),
+      written: (_dir, bytes) => this.#lent === bytes ? this.#keep(bytes) : undefined,
       end: (dir) => {
         if (dir !== "s2d") return;
         if (!this.kind) this.#classified(classify(this.#head, true, ctx.mainBefore(n))!);
@@ -124,12 +127,19 @@ export class TapConnection {
         if (first) waits.push(first);
       }
     } else if (dir === "s2d" && this.parser) {
-      const p = this.parser.push(bytes.slice());
-      if (p) waits.push(p);
+      // Read in place while the chunk is written; what the parser has not taken by then is
+      // copied (#keep), so the forwarding buffer is free again.
+      this.parser.lend(bytes);
+      this.#lent = bytes;
     }
     if (this.#files) waits.push(this.#files.write(dir, bytes));
     if (waits.length === 0) return undefined;
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
+  }
+
+  #keep(bytes: Uint8Array): Promise<void> | undefined {
+    this.#lent = undefined;
+    return this.parser?.keep(bytes);
   }
 
   #classified(c: Classified) {

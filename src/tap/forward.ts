@@ -26,6 +26,11 @@ export interface PipeHooks {
    * reject.
    */
   chunk?(dir: "s2d" | "d2s", bytes: Uint8Array): Promise<void> | undefined;
+  /**
+   * The chunk last handed to {@link chunk} was written (and its promise settled); its buffer is
+   * reused once the returned promise settles. Must not reject.
+   */
+  written?(dir: "s2d" | "d2s", bytes: Uint8Array): Promise<void> | undefined;
   /** A direction ended: its sender closed, failed, or the pipe was aborted. */
   end?(dir: "s2d" | "d2s"): void;
 }
@@ -125,6 +130,8 @@ export class Pipe {
       return { error };
     }
     await side;
+    const after = this.#hooks.written?.(dir, chunk);
+    if (after) await after;
     if (dir === "s2d") this.s2d += chunk.length;
     else this.d2s += chunk.length;
     return undefined;

@@ -152,6 +152,16 @@ export class LiveParser {
     return this.#source.push(chunk);
   }
 
+  /** A forwarded chunk read in place until {@link keep} (see {@link PushSource.lend}). */
+  lend(chunk: Uint8Array): void {
+    this.#source.lend(chunk);
+  }
+
+  /** The lent chunk's buffer is needed back. Resolves when the parser has room again. */
+  keep(chunk: Uint8Array): Promise<void> | undefined {
+    return this.#source.keep(chunk);
+  }
+
   /** The connection's source→destination direction ended. */
   end(): void {
     this.#source.end();

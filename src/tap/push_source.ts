@@ -29,7 +29,8 @@ export const PUSH_LIMIT = 8 << 20;
  */
 export class PushSource implements ByteSource {
   readonly #limit: number;
-  #chunks: Uint8Array[] = [];
+  /** Queued bytes; `lent` is the caller's buffer they are a view of (see {@link lend}). */
+  #chunks: { bytes: Uint8Array; lent?: Uint8Array }[] = [];
   #buffered = 0;
   #ended = false;
   #closed = false;
@@ -55,10 +56,40 @@ export class PushSource implements ByteSource {
   push(chunk: Uint8Array): Promise<void> | undefined {
     if (this.#closed || this.#ended) return undefined;
     if (chunk.length) {
-      this.#chunks.push(chunk);
+      this.#chunks.push({ bytes: chunk });
       this.#buffered += chunk.length;
       this.#wakeReader();
     }
+    return this.#room();
+  }
+
+  /**
+   * Queues `chunk` without copying it: the caller's buffer is read in place, so it must stay
+   * untouched until {@link keep} is called with it (which copies whatever the consumer has not
+   * taken yet). Between the two calls the consumer usually takes all of it: no copy at all.
+   */
+  lend(chunk: Uint8Array): void {
+    if (this.#closed || this.#ended || !chunk.length) return;
+    this.#chunks.push({ bytes: chunk, lent: chunk });
+    this.#buffered += chunk.length;
+    this.#wakeReader();
+  }
+
+  /**
+   * The lent `chunk`'s buffer is needed back: its bytes not taken yet are copied into the queue.
+   * Returns, as {@link push}, a promise when the queue is over its limit.
+   */
+  keep(chunk: Uint8Array): Promise<void> | undefined {
+    for (let i = this.#chunks.length - 1; i >= 0; i--) {
+      const c = this.#chunks[i];
+      if (c.lent !== chunk) continue;
+      this.#chunks[i] = { bytes: c.bytes.slice() };
+      break;
+    }
+    return this.#room();
+  }
+
+  #room(): Promise<void> | undefined {
     if (this.#buffered <= this.#limit) return undefined;
     return new Promise((resolve) => this.#writers.push(resolve));
   }
@@ -77,12 +108,13 @@ export class PushSource implements ByteSource {
     }
     let n = 0;
     while (n < buf.length && this.#chunks.length) {
-      const c = this.#chunks[0];
+      const e = this.#chunks[0];
+      const c = e.bytes;
       const k = Math.min(c.length, buf.length - n);
       buf.set(k === c.length ? c : c.subarray(0, k), n);
       n += k;
       if (k === c.length) this.#chunks.shift();
-      else this.#chunks[0] = c.subarray(k);
+      else e.bytes = c.subarray(k);
     }
     this.#buffered -= n;
     if (this.#buffered <= this.#limit) this.#wakeWriters();
