@@ -7,6 +7,7 @@
  * a 1 GiB guest's zstd save image took 20–25 % longer.
  * @module
  */
+import { syncHandle, type ZlibInternals } from "../wire/zlib_handle.ts";
 import { StreamError } from "../protocol/errors.ts";
 import type { ByteSource } from "../wire/source.ts";
 import { iterSource } from "../wire/source.ts";
@@ -72,25 +73,6 @@ async function* zlibOutput(
   }
 }
 
-/** The synchronous write of a node:zlib handle (Node's and Deno's expose it as `_handle`). */
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOff: number,
-    inLen: number,
-    out: Uint8Array,
-    outOff: number,
-    outLen: number,
-  ): void;
-}
-
-/** What a node:zlib Transform holds: its handle and `[availOut, availIn]` after each write. */
-interface ZlibInternals {
-  _handle?: ZlibHandle | null;
-  _writeState?: Uint32Array;
-}
-
 /** Most bytes decoded per read: the output stays in the CPU caches for the parser (256 KiB). */
 const ZSTD_STEP = 256 << 10;
 
@@ -128,12 +110,12 @@ function zstdHandleSource(
     constants: Record<string, number>;
   };
   const d = z.createZstdDecompress?.();
-  const h = d?._handle;
-  const state = d?._writeState;
-  if (!d || typeof h?.writeSync !== "function" || !(state instanceof Uint32Array)) {
+  const sync = syncHandle(d);
+  if (!d || !sync) {
     d?.close();
     return undefined;
   }
+  const { handle: h, state } = sync;
   d.on("error", () => {}); // errors are thrown by writeSync; none may go unhandled
   const [cont, end] = [z.constants.ZSTD_e_continue ?? 0, z.constants.ZSTD_e_end ?? 2];
   // Each chunk is consumed (the decoder copies what it keeps) before the next is asked for.

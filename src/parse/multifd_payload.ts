@@ -16,6 +16,7 @@
  * fallback where node:zlib has no such handle.
  * @module
  */
+import { syncHandle, type ZlibHandle, type ZlibInternals } from "../wire/zlib_handle.ts";
 import type { MultifdCompression } from "../protocol/multifd.ts";
 
 type Zlib = typeof import("node:zlib");
@@ -84,28 +85,6 @@ function why(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
 }
 
-/** The synchronous write of a node:zlib handle (Node's and Deno's expose it as `_handle`). */
-interface ZlibHandle {
-  writeSync(
-    flush: number,
-    input: Uint8Array,
-    inOff: number,
-    inLen: number,
-    out: Uint8Array,
-    outOff: number,
-    outLen: number,
-  ): void;
-  /** Called (synchronously, inside writeSync) with zlib's message on bad data. */
-  onerror?: (message: string, errno: number) => void;
-}
-
-/** What a node:zlib Transform holds: its handle and `[availOut, availIn]` after each write. */
-interface ZlibInternals {
-  _handle?: ZlibHandle | null;
-  _writeState?: Uint32Array;
-  destroyed?: boolean;
-}
-
 /**
  * zlib or zstd: one decoder for the whole channel, driven by the handle's synchronous write
  * straight into the packet's pages — no node:stream, no output chunks, no copy, no wait for
@@ -131,14 +110,12 @@ class HandleDecoder implements PayloadDecoder {
    * With `probe` (zlib's Z_FINISH), each payload is checked not to end the stream.
    */
   static of(name: string, t: NodeStream, flush: number, probe?: number): HandleDecoder | undefined {
-    const x = t as NodeStream & ZlibInternals;
-    const h = x._handle;
-    const state = x._writeState;
-    if (!h || typeof h.writeSync !== "function" || !(state instanceof Uint32Array)) {
+    const sync = syncHandle(t);
+    if (!sync) {
       t.close();
       return undefined;
     }
-    return new HandleDecoder(name, x, h, state, flush, probe);
+    return new HandleDecoder(name, t, sync.handle, sync.state, flush, probe);
   }
 
   private constructor(
