@@ -19,7 +19,7 @@ import { captureFile, readmeExpectations } from "../_helpers.ts";
 import { runCheckCli } from "../check/_run.ts";
 import { expectCheck, type Expected } from "../check/_oracle.ts";
 import { expectFacts, type Facts } from "../check/_oracle_facts.ts";
-import { block, GOLDEN_DIR, type GoldenCase, normalise, parseTable, Problems } from "./_golden.ts";
+import { block, type GoldenCase, normalise, parseTable, Problems, regenerate } from "./_golden.ts";
 
 const DATA = fileURLToPath(new URL("../check/data/", import.meta.url));
 const DUMP72 = `${DATA}vmstate-7.2.22-pc-i440fx-7.2.json.gz`;
@@ -258,26 +258,5 @@ export async function runCheckCase(c: GoldenCase) {
 }
 
 if (import.meta.main) {
-  const checkOnly = Deno.args.includes("--check");
-  let failed = 0;
-  for (const c of CHECK_CASES) {
-    const r = await runCheckCase(c);
-    const problems = await c.check(r.stdout);
-    if (r.code !== c.code) problems.push(`exit code ${r.code}, expected ${c.code}`);
-    if (r.stderr !== (c.stderr ?? "")) problems.push(`stderr: ${JSON.stringify(r.stderr)}`);
-    const old = await Deno.readTextFile(`${GOLDEN_DIR}${c.name}`).catch(() => undefined);
-    const status = old === r.golden ? "unchanged" : old === undefined ? "new" : "changed";
-    if (problems.length) {
-      failed++;
-      console.log(`FAIL ${c.name} (${status}): not written\n     ${problems.join("\n     ")}`);
-      continue;
-    }
-    if (status !== "unchanged" && !checkOnly) {
-      await Deno.writeTextFile(`${GOLDEN_DIR}${c.name}`, r.golden);
-    }
-    console.log(
-      `ok   ${c.name} (${status}${status !== "unchanged" && !checkOnly ? ", written" : ""})`,
-    );
-  }
-  if (failed) Deno.exit(1);
+  if (await regenerate(CHECK_CASES, runCheckCase, Deno.args)) Deno.exit(1);
 }

@@ -29,11 +29,11 @@ import { pageDiff, ramTruth, sectionsByPattern } from "../diff/_independent.ts";
 import { runDiffCli } from "../diff/_run.ts";
 import {
   type CaseRun,
-  GOLDEN_DIR,
   type GoldenCase,
   normalise,
   Problems,
   readGolden,
+  regenerate,
   TMP,
 } from "./_golden.ts";
 
@@ -320,34 +320,5 @@ export async function diffGolden(name: string): Promise<void> {
 }
 
 if (import.meta.main) {
-  const checkOnly = Deno.args.includes("--check");
-  const only = Deno.args.filter((a) => !a.startsWith("--"));
-  let failed = 0;
-  for (const c of DIFF_CASES) {
-    if (only.length && !only.some((o) => c.name.includes(o))) continue;
-    const why = missing(c);
-    if (why) {
-      console.log(`skip ${c.name}: needs ${why}`);
-      continue;
-    }
-    const r = await runDiffCase(c);
-    const problems = await c.check(r.stdout);
-    if (r.code !== c.code) problems.push(`exit code ${r.code}, expected ${c.code}`);
-    if (r.stderr !== (c.stderr ?? "")) problems.push(`stderr: ${JSON.stringify(r.stderr)}`);
-    const old = await readGolden(c).catch(() => undefined);
-    const status = old === r.golden ? "unchanged" : old === undefined ? "new" : "changed";
-    if (problems.length) {
-      failed++;
-      console.log(`FAIL ${c.name} (${status}): not written`);
-      for (const p of problems) console.log(`     ${p}`);
-      continue;
-    }
-    if (status !== "unchanged" && !checkOnly) {
-      await Deno.writeTextFile(`${GOLDEN_DIR}${c.name}`, r.golden);
-    }
-    console.log(
-      `ok   ${c.name} (${status}${status !== "unchanged" && !checkOnly ? ", written" : ""})`,
-    );
-  }
-  if (failed) Deno.exit(1);
+  if (await regenerate(DIFF_CASES, runDiffCase, Deno.args, missing)) Deno.exit(1);
 }

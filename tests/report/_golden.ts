@@ -200,3 +200,50 @@ export async function assertGolden(c: GoldenCase): Promise<void> {
   assert.equal(r.golden, await readGolden(c), `stdout differs from tests/golden/${c.name}`);
   assert.deepEqual(await c.check(r.stdout), [], "independent check");
 }
+
+/**
+ * Regenerates (or, with `--check` in `argv`, only compares) the golden files of `cases`: runs
+ * each case with `run`, runs its independent check, compares the exit code and stderr with the
+ * expected ones, and writes `tests/golden/<case>` only when there is no problem. The other
+ * arguments of `argv` select the cases whose name contains one of them; `skip` says why a case
+ * cannot run here (it is then skipped). Prints one line per case; resolves the number of
+ * cases that failed.
+ */
+export async function regenerate<C extends GoldenCase>(
+  cases: readonly C[],
+  run: (c: C) => Promise<CaseRun>,
+  argv: readonly string[],
+  skip?: (c: C) => string | undefined,
+): Promise<number> {
+  const checkOnly = argv.includes("--check");
+  const only = argv.filter((a) => !a.startsWith("--"));
+  let failed = 0;
+  await Deno.mkdir(GOLDEN_DIR, { recursive: true });
+  for (const c of cases) {
+    if (only.length && !only.some((o) => c.name.includes(o))) continue;
+    const why = skip?.(c);
+    if (why) {
+      console.log(`skip ${c.name}: needs ${why}`);
+      continue;
+    }
+    const r = await run(c);
+    const problems = await c.check(r.stdout);
+    if (r.code !== c.code) problems.push(`exit code ${r.code}, expected ${c.code}`);
+    if (r.stderr !== (c.stderr ?? "")) problems.push(`stderr: ${JSON.stringify(r.stderr)}`);
+    const old = await readGolden(c).catch(() => undefined);
+    const status = old === r.golden ? "unchanged" : old === undefined ? "new" : "changed";
+    if (problems.length) {
+      failed++;
+      console.log(`FAIL ${c.name} (${status}): not written`);
+      for (const p of problems) console.log(`     ${p}`);
+      continue;
+    }
+    if (status !== "unchanged" && !checkOnly) {
+      await Deno.writeTextFile(`${GOLDEN_DIR}${c.name}`, r.golden);
+    }
+    console.log(
+      `ok   ${c.name} (${status}${status !== "unchanged" && !checkOnly ? ", written" : ""})`,
+    );
+  }
+  return failed;
+}
