@@ -14,6 +14,8 @@
  *   skipped: migration/ram.c `mapped_ram_setup_ramblock` after 10.2 writes its header with
  *   bitmap and pages offsets 0 and leaves no hole.
  */
+import assert from "node:assert/strict";
+import { runCli } from "../_helpers.ts";
 import { Bytes, channelFile } from "../report/_inputs.ts";
 
 export const PAGE = 4096;
@@ -216,4 +218,22 @@ export function mappedRamPcRam(): Uint8Array {
   ram.fill(0x11, 0, PAGE);
   ram.fill(0x33, 3 * PAGE, 4 * PAGE);
   return ram;
+}
+
+/**
+ * Runs `migscope verify DIR/STREAM ...extra --out DIR/v --expect pc.ram=DIR/expected.ram`
+ * (also used by postcopy_undelimited_test.ts), asserts it passes, then removes `dir`.
+ */
+export async function verifyPcRam(dir: string, stream: string, extra: string[] = []) {
+  const v = await runCli([
+    "verify",
+    `${dir}/${stream}`,
+    ...extra,
+    "--out",
+    `${dir}/v`,
+    "--expect",
+    `pc.ram=${dir}/expected.ram`,
+  ]);
+  assert.equal(v.code, 0, v.stderr + v.stdout);
+  await Deno.remove(dir, { recursive: true });
 }
