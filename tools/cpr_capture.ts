@@ -18,7 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { qemu10, type QemuBinary, Qmp } from "./qemu.ts";
+import { headlessArgs, qemu10, type QemuBinary, Qmp } from "./qemu.ts";
 
 /** Guest RAM of the capture, and the id of its memfd backend (the cpr fd name QEMU saves). */
 export const CPR_RAM_MIB = 32;
@@ -33,18 +33,7 @@ export function cprSourceArgs(qmpSocket: string): string[] {
     `memory-backend-memfd,id=${CPR_RAM_ID},size=${CPR_RAM_MIB}M,share=on`,
     "-m",
     `${CPR_RAM_MIB}M`,
-    "-accel",
-    "tcg",
-    "-smp",
-    "1",
-    "-display",
-    "none",
-    "-nic",
-    "none",
-    "-monitor",
-    "none",
-    "-serial",
-    "null",
+    ...headlessArgs(),
     "-trace",
     "cpr_save_fd",
     "-trace",

@@ -51,18 +51,9 @@ export function haveQemu(): boolean {
   return qemu72() !== undefined;
 }
 
-/**
- * The machine both harnesses run: pc with file-backed guest RAM (`pc.ram`), TCG, one vCPU, no
- * display, NIC or monitor, a null serial (the captures' device set), QMP on a unix socket, paused.
- */
-export function machineArgs(ramPath: string, ramMiB: number, qmpSocket: string): string[] {
+/** TCG, one vCPU, no display, NIC or monitor, a null serial: the captures' device set. */
+export function headlessArgs(): string[] {
   return [
-    "-machine",
-    "pc,memory-backend=pc.ram",
-    "-object",
-    `memory-backend-file,id=pc.ram,size=${ramMiB}M,mem-path=${ramPath},share=on`,
-    "-m",
-    `${ramMiB}M`,
     "-accel",
     "tcg",
     "-smp",
@@ -75,10 +66,38 @@ export function machineArgs(ramPath: string, ramMiB: number, qmpSocket: string):
     "none",
     "-serial",
     "null",
+  ];
+}
+
+/**
+ * The machine both harnesses run: pc with file-backed guest RAM (`pc.ram`), TCG, one vCPU, no
+ * display, NIC or monitor, a null serial (the captures' device set), QMP on a unix socket, paused.
+ */
+export function machineArgs(ramPath: string, ramMiB: number, qmpSocket: string): string[] {
+  return [
+    "-machine",
+    "pc,memory-backend=pc.ram",
+    "-object",
+    `memory-backend-file,id=pc.ram,size=${ramMiB}M,mem-path=${ramPath},share=on`,
+    "-m",
+    `${ramMiB}M`,
+    ...headlessArgs(),
     "-qmp",
     `unix:${qmpSocket},server=on,wait=off`,
     "-S",
   ];
+}
+
+/** Closes `qmp` (when connected) and waits for `child` to exit, killing it when not out in 5 s. */
+export async function reap(child: Deno.ChildProcess, qmp: Qmp | undefined): Promise<void> {
+  qmp?.close();
+  const timer = setTimeout(() => {
+    try {
+      child.kill("SIGKILL");
+    } catch { /* exited */ }
+  }, 5000);
+  await child.status;
+  clearTimeout(timer);
 }
 
 /** What to load and how the destination is configured. */
@@ -226,14 +245,7 @@ export async function loadIntoQemu(opts: LoadOptions): Promise<LoadResult> {
   } catch (e) {
     error = (e as Error).message;
   } finally {
-    qmp?.close();
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* exited */ }
-    }, 5000);
-    await child.status;
-    clearTimeout(timer);
+    await reap(child, qmp);
   }
   await stdoutP;
   return { status, error, ramPath, diskPaths, stderr: await stderrP, dir };

@@ -8,7 +8,7 @@
  * display or monitor, null serial) with the machine type given explicitly (pc-i440fx-7.2 by
  * default, which QEMU 7.2 and 10.0 both know).
  */
-import { machineArgs, qemu72, type QemuBinary, Qmp } from "../../tools/qemu.ts";
+import { machineArgs, qemu72, type QemuBinary, Qmp, reap } from "../../tools/qemu.ts";
 import { prng } from "../../tools/samples.ts";
 
 /** Options of {@link pausedCapture}. */
@@ -86,14 +86,7 @@ export async function pausedCapture(opts: PausedCaptureOptions): Promise<void> {
   } catch (e) {
     error = (e as Error).message;
   } finally {
-    qmp?.close();
-    const timer = setTimeout(() => {
-      try {
-        child.kill("SIGKILL");
-      } catch { /* exited */ }
-    }, 5000);
-    await child.status;
-    clearTimeout(timer);
+    await reap(child, qmp);
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
   const err = (await stderrP).trim();
