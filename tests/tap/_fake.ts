@@ -37,6 +37,15 @@ export async function writeAll(c: Deno.Conn, bytes: Uint8Array): Promise<void> {
   while (done < bytes.length) done += await c.write(bytes.subarray(done));
 }
 
+/** Half-closes each of `conns`, reads it to its end (the destination's reply), and closes it. */
+export async function finish(conns: readonly Deno.Conn[]): Promise<void> {
+  for (const c of conns) {
+    await c.closeWrite();
+    await readAll(c);
+    c.close();
+  }
+}
+
 /** Deterministic pseudo-random bytes. */
 export function noise(n: number, seed = 1): Uint8Array {
   const out = new Uint8Array(n);

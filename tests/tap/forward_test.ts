@@ -10,6 +10,7 @@ import {
   concat,
   connect,
   FakeDestination,
+  finish,
   multifdInit,
   noise,
   ofType,
@@ -85,11 +86,7 @@ Deno.test("connections reach the destination in accept order and are classified:
     conns.push(c);
     await writeAll(c, s);
   }
-  for (const c of conns) {
-    await c.closeWrite();
-    await readAll(c);
-    c.close();
-  }
+  await finish(conns);
   const outcome = await t.outcome;
   await dst.close();
   assert.deepEqual(firsts, sends.map((s) => [...s.subarray(0, 8)].join(",")));

@@ -12,6 +12,7 @@ import {
   concat,
   connect,
   FakeDestination,
+  finish,
   multifdInit,
   noise,
   ofType,
@@ -171,11 +172,7 @@ Deno.test("multifd channels checked at the end: two with the same id, or one sho
         await new Promise((r) => setTimeout(r, 5));
       }
     }
-    for (const c of conns) {
-      await c.closeWrite();
-      await readAll(c);
-      c.close();
-    }
+    await finish(conns);
     const outcome = await t.outcome;
     await dst.close();
     assert.equal(outcome.end, "incomplete");
