@@ -6,6 +6,7 @@
  * every connection. It ends when every connection has closed.
  * @module
  */
+import { StreamError } from "../protocol/errors.ts";
 import type { InspectResult } from "../report/inspect_stream.ts";
 import { errorObject } from "../report/documents.ts";
 import { formatAddress, reachesItself, type TapAddress } from "./address.ts";
@@ -293,7 +294,9 @@ export class Tap {
     // Every byte passed and the source ended every connection, the stream not cut short: only
     // the parse stopped (a page size, a vmdesc, a format it does not know).
     const err = parse?.error;
-    const cut = err !== undefined && /\btruncated\b/.test(err.message);
+    // Cut short: the parser stopped where the forwarded bytes end (it wanted more), not inside.
+    const cut = err !== undefined &&
+      (!(err instanceof StreamError) || main === undefined || err.offset >= main.pipe.s2d);
     const unfollowed = closed && err !== undefined && !cut &&
       this.#conns.every((c) => c.pipe.first === "source" && !c.pipe.error);
     const channels = checkChannels(this.#conns.map((c) => ({
