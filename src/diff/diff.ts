@@ -5,15 +5,14 @@
  * @module
  */
 import type { ReplayResult } from "../replay/engine.ts";
-import type { TargetStats } from "../replay/slot.ts";
 import type { Collected } from "./collect.ts";
 import { compareConfiguration } from "./configuration.ts";
 import { compareDevices } from "./fields.ts";
 import { compareRamBlocks } from "./ram_blocks.ts";
-import { compareContent } from "./ram_content.ts";
+import { compareContent, matchReplays } from "./ram_content.ts";
 import { compareSchema } from "./schema.ts";
 import { compareSections } from "./sections.ts";
-import type { ContentAspect, ContentDiff, DiffResult, SchemaDiff } from "./types.ts";
+import type { ContentAspect, DiffResult, SchemaDiff } from "./types.ts";
 
 export type { Collected } from "./collect.ts";
 export { collectStream } from "./collect.ts";
@@ -61,13 +60,6 @@ export function diffCollected(a: Collected, b: Collected, ram: ContentAspect): D
   return { equal, a: a.ref, b: b.ref, configuration, sections, ramBlocks, devices, vmdesc, ram };
 }
 
-function images(r: ReplayResult): Map<string, [TargetStats, "ram" | "disk"]> {
-  const m = new Map<string, [TargetStats, "ram" | "disk"]>();
-  for (const s of r.ram) m.set(`ram\u0000${s.name}`, [s, "ram"]);
-  for (const s of r.disks) m.set(`disk\u0000${s.name}`, [s, "disk"]);
-  return m;
-}
-
 /**
  * Why the replay of `c`'s stream alone would not be the guest's RAM, or undefined: a multifd
  * main stream (MULTIFD_FLUSH records) or a postcopy stream (pages may travel on a
@@ -109,25 +101,11 @@ export function replayCaveat(side: string, r: ReplayResult): string | undefined 
  * Throws an Error when an image cannot be read.
  */
 export function compareReplays(a: ReplayResult, b: ReplayResult): ContentAspect {
-  if (a.pageSize !== b.pageSize) {
-    return notCompared(`target page sizes differ (A ${a.pageSize}, B ${b.pageSize})`);
-  }
-  const ia = images(a);
-  const ib = images(b);
-  const blocks: ContentDiff[] = [];
-  for (const [k, [sa, kind]] of ia) {
-    const other = ib.get(k);
-    if (other) blocks.push(compareContent(sa.name, kind, sa.path, other[0].path, a.pageSize));
-  }
-  const label = ([s, kind]: [TargetStats, string]) => (kind === "disk" ? `disk ${s.name}` : s.name);
-  const onlyA = [...ia].filter(([k]) => !ib.has(k)).map(([, v]) => label(v));
-  const onlyB = [...ib].filter(([k]) => !ia.has(k)).map(([, v]) => label(v));
-  return {
-    compared: true,
-    equal: blocks.every((d) => d.equal) && onlyA.length + onlyB.length === 0,
-    pageSize: a.pageSize,
-    blocks,
-    onlyA,
-    onlyB,
-  };
+  const m = matchReplays(a, b);
+  if (!("pairs" in m)) return m;
+  return m.aspect(
+    m.pairs.map(([name, kind, pathA, pathB]) =>
+      compareContent(name, kind, pathA, pathB, a.pageSize)
+    ),
+  );
 }

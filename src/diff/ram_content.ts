@@ -195,6 +195,44 @@ function images(r: ReplayResult): Map<string, [TargetStats, "ram" | "disk"]> {
   return m;
 }
 
+/** The images two replays left, matched: what compareReplays and {@link compareReplaysAsync} share. */
+export interface ReplayMatch {
+  /** The images both left (A's order): name, kind, A's path, B's path. */
+  pairs: [string, "ram" | "disk", string, string][];
+  /** The aspect, given the pairs' comparisons in their order. */
+  aspect(blocks: ContentDiff[]): ContentAspect;
+}
+
+/**
+ * Matches the images of two replays by kind and name ({@link ReplayMatch}), or the aspect
+ * that says why they are not compared page by page (different target page sizes).
+ */
+export function matchReplays(a: ReplayResult, b: ReplayResult): ReplayMatch | ContentAspect {
+  if (a.pageSize !== b.pageSize) {
+    const reason = `target page sizes differ (A ${a.pageSize}, B ${b.pageSize})`;
+    return { compared: false, reason, equal: false, blocks: [], onlyA: [], onlyB: [] };
+  }
+  const ia = images(a);
+  const ib = images(b);
+  const pairs: ReplayMatch["pairs"] = [];
+  for (const [k, [sa, kind]] of ia) {
+    const other = ib.get(k);
+    if (other) pairs.push([sa.name, kind, sa.path, other[0].path]);
+  }
+  const label = ([s, kind]: [TargetStats, string]) => (kind === "disk" ? `disk ${s.name}` : s.name);
+  const onlyA = [...ia].filter(([k]) => !ib.has(k)).map(([, v]) => label(v));
+  const onlyB = [...ib].filter(([k]) => !ia.has(k)).map(([, v]) => label(v));
+  const aspect = (blocks: ContentDiff[]): ContentAspect => ({
+    compared: true,
+    equal: blocks.every((d) => d.equal) && onlyA.length + onlyB.length === 0,
+    pageSize: a.pageSize,
+    blocks,
+    onlyA,
+    onlyB,
+  });
+  return { pairs, aspect };
+}
+
 /**
  * src/diff/diff.ts's compareReplays, comparing each block with the event loop given a turn
  * every {@link YIELD_BYTES} and `signal` checked there (it throws the abort's reason): the same
@@ -205,29 +243,11 @@ export async function compareReplaysAsync(
   b: ReplayResult,
   signal?: AbortSignal,
 ): Promise<ContentAspect> {
-  if (a.pageSize !== b.pageSize) {
-    const reason = `target page sizes differ (A ${a.pageSize}, B ${b.pageSize})`;
-    return { compared: false, reason, equal: false, blocks: [], onlyA: [], onlyB: [] };
-  }
-  const ia = images(a);
-  const ib = images(b);
+  const m = matchReplays(a, b);
+  if (!("pairs" in m)) return m;
   const blocks: ContentDiff[] = [];
-  for (const [k, [sa, kind]] of ia) {
-    const other = ib.get(k);
-    if (!other) continue;
-    blocks.push(
-      await compareContentAsync(sa.name, kind, sa.path, other[0].path, a.pageSize, signal),
-    );
+  for (const [name, kind, pathA, pathB] of m.pairs) {
+    blocks.push(await compareContentAsync(name, kind, pathA, pathB, a.pageSize, signal));
   }
-  const label = ([s, kind]: [TargetStats, string]) => (kind === "disk" ? `disk ${s.name}` : s.name);
-  const onlyA = [...ia].filter(([k]) => !ib.has(k)).map(([, v]) => label(v));
-  const onlyB = [...ib].filter(([k]) => !ia.has(k)).map(([, v]) => label(v));
-  return {
-    compared: true,
-    equal: blocks.every((d) => d.equal) && onlyA.length + onlyB.length === 0,
-    pageSize: a.pageSize,
-    blocks,
-    onlyA,
-    onlyB,
-  };
+  return m.aspect(blocks);
 }
