@@ -8,7 +8,7 @@ import { bitmapCounts } from "../parse/mapped_ram.ts";
 import type { OpenedInput } from "../parse/input.ts";
 import { type ParseOptions, parseStreamItems } from "../parse/stream.ts";
 import type { StreamError } from "../protocol/errors.ts";
-import { ramRecordAt } from "../protocol/ram_batch.ts";
+import { type RamBatch, ramRecordAt } from "../protocol/ram_batch.ts";
 import type { MigRecord } from "../protocol/records.ts";
 import { Summarizer, type Summary, type TimelineRow } from "./summary.ts";
 
@@ -27,6 +27,11 @@ export interface InspectStreamOptions extends ParseOptions {
    * page records are only counted.
    */
   visit?: (rec: MigRecord) => void | Promise<void>;
+  /**
+   * With `visit`: page records are handed over in batches (typed arrays, no object per page)
+   * instead of one by one; the batch is reused once the call returns.
+   */
+  visitBatch?: (batch: RamBatch) => void;
   /**
    * Called with the stream offset read so far, about every {@link PROGRESS_BYTES} of stream or
    * {@link PROGRESS_MS} milliseconds, whichever comes first (never for a stream read faster).
@@ -156,6 +161,7 @@ export async function inspectStream(
       }
       if (!opts.visit) continue;
       if (item.kind !== "ram-batch") await opts.visit(item);
+      else if (opts.visitBatch) opts.visitBatch(item);
       else for (let i = 0; i < item.count; i++) await opts.visit(ramRecordAt(item, i, payloads));
     }
   } catch (e) {

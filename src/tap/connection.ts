@@ -60,8 +60,8 @@ export class TapConnection {
   /** Source bytes seen before the kind was known. */
   #head = new Uint8Array(0);
   #naming?: Promise<void>;
-  /** The forwarded chunk the parser reads in place, until it is written. */
-  #lent?: Uint8Array;
+  /** The chunk just handed to #chunk goes to the parser in place (it was not classified on). */
+  #lendNext = false;
 
   constructor(
     n: number,
@@ -73,15 +73,22 @@ export class TapConnection {
     this.n = n;
     this.#ctx = ctx;
     this.#files = files;
-    this.pipe = new Pipe(src, dst, {
-      chunk: (dir, bytes) => this.#chunk(dir, bytes),
-      written: (_dir, bytes) => this.#lent === bytes ? this.#keep(bytes) : undefined,
-      end: (dir) => {
-        if (dir !== "s2d") return;
-        if (!this.kind) this.#classified(classify(this.#head, true, ctx.mainBefore(n))!);
-        this.parser?.end();
+    this.pipe = new Pipe(
+      src,
+      dst,
+      {
+        chunk: (dir, bytes) => this.#chunk(dir, bytes),
+        // The parser reads the main channel's chunks in place, in the pipe's own buffers.
+        borrow: (_dir, bytes) => this.#lendNext ? this.parser?.lend(bytes) : undefined,
+        end: (dir) => {
+          if (dir !== "s2d") return;
+          if (!this.kind) this.#classified(classify(this.#head, true, ctx.mainBefore(n))!);
+          this.parser?.end();
+        },
       },
-    }, ctx.chunk);
+      ctx.chunk,
+      ctx.parseLimit,
+    );
     this.done = this.pipe.done.then(() => this.#settle()).catch((e) => {
       // Not expected (the pipe and the files catch their own errors): noted, never thrown.
       this.pipe.error ??= `tap: ${e instanceof Error ? e.message.split("\n")[0] : e}`;
@@ -108,6 +115,7 @@ export class TapConnection {
 
   #chunk(dir: "s2d" | "d2s", bytes: Uint8Array): Promise<void> | undefined {
     const waits: Promise<void>[] = [];
+    this.#lendNext = dir === "s2d" && this.kind !== undefined;
     if (dir === "s2d" && this.init.length < MULTIFD_INIT_BYTES) {
       const more = bytes.subarray(0, MULTIFD_INIT_BYTES - this.init.length);
       const init = new Uint8Array(this.init.length + more.length);
@@ -126,20 +134,10 @@ export class TapConnection {
         const first = this.parser?.push(head);
         if (first) waits.push(first);
       }
-    } else if (dir === "s2d" && this.parser) {
-      // Read in place while the chunk is written; what the parser has not taken by then is
-      // copied (#keep), so the forwarding buffer is free again.
-      this.parser.lend(bytes);
-      this.#lent = bytes;
     }
     if (this.#files) waits.push(this.#files.write(dir, bytes));
     if (waits.length === 0) return undefined;
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
-  }
-
-  #keep(bytes: Uint8Array): Promise<void> | undefined {
-    this.#lent = undefined;
-    return this.parser?.keep(bytes);
   }
 
   #classified(c: Classified) {

@@ -14,6 +14,7 @@ import type { TimelineRow } from "../report/summary.ts";
 import { errorObject } from "../report/documents.ts";
 import type { MigRecord } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
+import { RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
 import type { PassEvent, TapEvent } from "./events.ts";
 import { PUSH_LIMIT, PushSource } from "./push_source.ts";
 
@@ -72,13 +73,27 @@ class PassTracker {
 
   visit = (rec: MigRecord): void => {
     if (rec.kind !== "ram" || !PAGE_TYPES.has(rec.type)) return;
-    this.#rowPass = rec.pass;
+    const code = rec.type === "zero" ? RAM_CODE.ZERO : rec.type === "xbzrle" ? RAM_CODE.XBZRLE : 0;
+    this.#page(rec.pass, code, rec.length);
+  };
+
+  /** The page records of a batch, counted by pass. */
+  visitBatch = (b: RamBatch): void => {
+    const { code, pass, length } = b;
+    for (let i = 0; i < b.count; i++) {
+      const c = code[i];
+      if (c >= RAM_CODE.ZERO && c <= RAM_CODE.COMPRESSED) this.#page(pass[i], c, length[i]);
+    }
+  };
+
+  #page(index: number, code: number, length: number): void {
+    this.#rowPass = index;
     let p = this.#pass;
-    if (!p || p.index !== rec.pass) {
+    if (!p || p.index !== index) {
       this.flush();
       p = this.#pass = {
         type: "pass",
-        index: rec.pass,
+        index,
         pages: 0,
         zero: 0,
         xbzrle: 0,
@@ -87,10 +102,10 @@ class PassTracker {
       };
     }
     p.pages++;
-    if (rec.type === "zero") p.zero++;
-    else if (rec.type === "xbzrle") p.xbzrle++;
-    p.bytes += rec.length;
-  };
+    if (code === RAM_CODE.ZERO) p.zero++;
+    else if (code === RAM_CODE.XBZRLE) p.xbzrle++;
+    p.bytes += length;
+  }
 
   /** The pass of the row being handed over (its last page record's), then forgotten. */
   rowPass(): number | undefined {
@@ -135,7 +150,13 @@ export class LiveParser {
       const e = rowEvent(row, now(), passes.rowPass());
       if (e) emit(e);
     };
-    const opts = { ...parse, maxDeviceTail: TAP_MAX_DEVICE_TAIL, visit: passes.visit, onRow };
+    const opts = {
+      ...parse,
+      maxDeviceTail: TAP_MAX_DEVICE_TAIL,
+      visit: passes.visit,
+      visitBatch: passes.visitBatch,
+      onRow,
+    };
     this.done = inspectStream(input, opts).then((res) => {
       passes.flush();
       source.close();
@@ -152,14 +173,12 @@ export class LiveParser {
     return this.#source.push(chunk);
   }
 
-  /** A forwarded chunk read in place until {@link keep} (see {@link PushSource.lend}). */
-  lend(chunk: Uint8Array): void {
-    this.#source.lend(chunk);
-  }
-
-  /** The lent chunk's buffer is needed back. Resolves when the parser has room again. */
-  keep(chunk: Uint8Array): Promise<void> | undefined {
-    return this.#source.keep(chunk);
+  /**
+   * A forwarded chunk read in place: its buffer must stay untouched until the returned promise
+   * resolves (see {@link PushSource.lend}).
+   */
+  lend(chunk: Uint8Array): Promise<void> | undefined {
+    return this.#source.lend(chunk);
   }
 
   /** The connection's source→destination direction ended. */

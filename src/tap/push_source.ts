@@ -29,8 +29,8 @@ export const PUSH_LIMIT = 8 << 20;
  */
 export class PushSource implements ByteSource {
   readonly #limit: number;
-  /** Queued bytes; `lent` is the caller's buffer they are a view of (see {@link lend}). */
-  #chunks: { bytes: Uint8Array; lent?: Uint8Array }[] = [];
+  /** Queued bytes; `taken` tells a lender its chunk was taken (see {@link lend}). */
+  #chunks: { bytes: Uint8Array; taken?: () => void }[] = [];
   #buffered = 0;
   #ended = false;
   #closed = false;
@@ -65,28 +65,17 @@ export class PushSource implements ByteSource {
 
   /**
    * Queues `chunk` without copying it: the caller's buffer is read in place, so it must stay
-   * untouched until {@link keep} is called with it (which copies whatever the consumer has not
-   * taken yet). Between the two calls the consumer usually takes all of it: no copy at all.
+   * untouched until the returned promise resolves — once the consumer has taken all of it, or
+   * the source is closed. Lent chunks count toward the limit but never wait for room: the
+   * lender bounds them (the tap's buffer pool).
    */
-  lend(chunk: Uint8Array): void {
-    if (this.#closed || this.#ended || !chunk.length) return;
-    this.#chunks.push({ bytes: chunk, lent: chunk });
-    this.#buffered += chunk.length;
-    this.#wakeReader();
-  }
-
-  /**
-   * The lent `chunk`'s buffer is needed back: its bytes not taken yet are copied into the queue.
-   * Returns, as {@link push}, a promise when the queue is over its limit.
-   */
-  keep(chunk: Uint8Array): Promise<void> | undefined {
-    for (let i = this.#chunks.length - 1; i >= 0; i--) {
-      const c = this.#chunks[i];
-      if (c.lent !== chunk) continue;
-      this.#chunks[i] = { bytes: c.bytes.slice() };
-      break;
-    }
-    return this.#room();
+  lend(chunk: Uint8Array): Promise<void> | undefined {
+    if (this.#closed || this.#ended || !chunk.length) return undefined;
+    return new Promise((taken) => {
+      this.#chunks.push({ bytes: chunk, taken });
+      this.#buffered += chunk.length;
+      this.#wakeReader();
+    });
   }
 
   #room(): Promise<void> | undefined {
@@ -113,8 +102,10 @@ export class PushSource implements ByteSource {
       const k = Math.min(c.length, buf.length - n);
       buf.set(k === c.length ? c : c.subarray(0, k), n);
       n += k;
-      if (k === c.length) this.#chunks.shift();
-      else e.bytes = c.subarray(k);
+      if (k === c.length) {
+        this.#chunks.shift();
+        e.taken?.();
+      } else e.bytes = c.subarray(k);
     }
     this.#buffered -= n;
     if (this.#buffered <= this.#limit) this.#wakeWriters();
@@ -124,6 +115,7 @@ export class PushSource implements ByteSource {
   /** The consumer is gone: queued and later chunks are dropped, waiting producers released. */
   close(): void {
     this.#closed = true;
+    for (const c of this.#chunks) c.taken?.();
     this.#chunks = [];
     this.#buffered = 0;
     this.#wakeWriters();
