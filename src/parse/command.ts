@@ -112,6 +112,9 @@ export async function readCommand(st: ParseState, depth: number): Promise<Comman
     case CMD.PACKAGED:
       rec.packageLength = dv.getUint32(0);
       break;
+    case CMD.POSTCOPY_RUN:
+      st.startPostcopy();
+      break;
     case CMD.RECV_BITMAP:
       if (len < 1 || p[0] + 1 !== len) st.fail("RECV_BITMAP length does not match its block name");
       rec.block = decodeName(p.subarray(1));

@@ -267,7 +267,7 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
       } else if (code === RAM_CODE.COMPRESSED) checkCompressed(st, buf, q + 4, len, offset);
       if (blk < posBlock || (blk === posBlock && addr <= posAddr)) pass++;
       else if (pass === 0) pass = 1;
-      posBlock = blk;
+      posBlock = st.postcopyRun ? -1 : blk; // after POSTCOPY_RUN no page wraps (startPostcopy)
       posAddr = addr;
       const fill = code === RAM_CODE.ZERO ? buf[q] : 0;
       put(batch, n++, code, flags, offset, total, addr, blk, pass, fill, q + hdr, len);

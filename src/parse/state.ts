@@ -66,6 +66,8 @@ export class ParseState {
   lastPosBlock = -1;
   lastPosAddr = -1;
   pass = 0;
+  /** POSTCOPY_RUN was read: every page after it belongs to one pass (`info.postcopyPass`). */
+  postcopyRun = false;
   vmdesc?: VmDesc;
   vmdescIndex?: Map<string, VmdescDevice>;
   readonly packages: PackageFrame[] = [];
@@ -83,6 +85,18 @@ export class ParseState {
     if (opts.footers === "on") this.info.footers = true;
     if (opts.footers === "off") this.info.footers = false;
     if (opts.vmdesc) this.setVmdesc(opts.vmdesc);
+  }
+
+  /**
+   * POSTCOPY_RUN: the pages after it (the background sweep and the pages the destination
+   * requested, in no address order) are one pass, the next one: its first page starts it as a
+   * wrap would, and readRamBatch sees no wrap after it.
+   */
+  startPostcopy(): void {
+    if (this.postcopyRun) return;
+    this.postcopyRun = true;
+    this.info.postcopyPass = this.pass + 1;
+    this.lastPosBlock = Infinity;
   }
 
   get pageSize(): number {

@@ -26,6 +26,11 @@ export interface StreamInfo {
   blocks: RamBlockInfo[];
   /** POSTCOPY_ADVISE's host page-size summary (0 without postcopy-ram). */
   postcopyHostPageSizes: number;
+  /**
+   * The dirty pass of the pages sent after POSTCOPY_RUN (background sweep and requested pages
+   * in no address order, so one pass), from POSTCOPY_RUN on; undefined before.
+   */
+  postcopyPass?: number;
 }
 
 /** Checks a page size given by a user or a document: a power of two from 512 B to 1 GiB. */

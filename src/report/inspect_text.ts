@@ -107,7 +107,10 @@ function ramBlocks(s: Summary, out: string[], width?: number): void {
 }
 function passes(s: Summary, out: string[], width?: number): void {
   if (s.passes.length) {
-    out.push("Dirty passes (a pass ends where page addresses wrap back)");
+    const postcopy = s.passes.some((p) => p.postcopy)
+      ? "; every page after POSTCOPY_RUN is one postcopy pass"
+      : "";
+    out.push(`Dirty passes (a pass ends where page addresses wrap back${postcopy})`);
     out.push(
       renderTable(
         [
@@ -119,6 +122,7 @@ function passes(s: Summary, out: string[], width?: number): void {
           { header: "XBZRLE", align: "right", hideWhenEmpty: true },
           { header: "COMP", align: "right", hideWhenEmpty: true },
           { header: "BYTES", align: "right" },
+          { header: "PHASE", hideWhenEmpty: true },
         ],
         s.passes.map((p) => [
           String(p.index),
@@ -129,6 +133,7 @@ function passes(s: Summary, out: string[], width?: number): void {
           String(p.xbzrle),
           String(p.compressed),
           String(p.bytes),
+          p.postcopy ? "postcopy" : "",
         ]),
         { width },
       ),

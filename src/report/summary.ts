@@ -50,6 +50,7 @@ export class Summarizer {
   #blockIndex = new Map<string, number>();
   #row?: TimelineRow;
   #pass?: PassSummary;
+  #postcopyRun = false;
   #keepTimeline: boolean;
 
   constructor(opts: { timeline?: boolean } = {}) {
@@ -104,8 +105,9 @@ export class Summarizer {
   #d = new Float64Array(8);
   #one?: RamBatch;
 
-  #newPass(index: number, offset: number): PassSummary {
-    const pass = { index, pages: 0, bytes: 0, page: 0, zero: 0, xbzrle: 0, compressed: 0, offset };
+  #newPass(index: number, offset: number, postcopy: boolean): PassSummary {
+    const p = { index, pages: 0, bytes: 0, page: 0, zero: 0, xbzrle: 0, compressed: 0, offset };
+    const pass: PassSummary = postcopy ? { ...p, postcopy: true } : p;
     this.#pass = pass;
     this.summary.passes.push(pass);
     return pass;
@@ -145,7 +147,7 @@ export class Summarizer {
         this.#segment(pass, blk, k, seg, bytes - segBytes);
         segBytes = bytes;
         if (pass === undefined || b.pass[i] !== pass.index) {
-          pass = this.#newPass(b.pass[i], b.offset[i]);
+          pass = this.#newPass(b.pass[i], b.offset[i], b.pass[i] === b.info.postcopyPass);
         }
         blk = b.block[i];
       }
@@ -208,6 +210,7 @@ export class Summarizer {
     one.block[0] = this.#blockIndex.get(rec.block) ?? 0x7fffffff;
     one.dataAt[0] = 0;
     one.pass[0] = rec.pass;
+    if (this.#postcopyRun && one.code[0] < RAM_CODE.EOS) one.info.postcopyPass ??= rec.pass;
     one.fill[0] = rec.fill ?? 0;
     one.dataLength[0] = rec.dataLength;
     this.addBatch(one);
@@ -341,6 +344,7 @@ export class Summarizer {
     s.sections.COMMAND++;
     const detail = commandDetail(rec);
     s.commands.push({ offset: rec.offset, name: rec.name, depth: rec.depth, detail });
+    if (rec.name === "POSTCOPY_RUN") this.#postcopyRun = true;
     this.#open({
       offset: rec.offset,
       kind: "COMMAND",

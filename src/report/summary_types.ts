@@ -47,6 +47,8 @@ export interface PassSummary {
   compressed: number;
   /** Offset of the pass's first page record. */
   offset: number;
+  /** The pages sent after POSTCOPY_RUN (in no address order: one pass, not one per wrap). */
+  postcopy?: true;
 }
 
 /** One row of the section-level timeline. */

@@ -77,9 +77,11 @@ export function connectionRate(c: TapConnection, at: number): number {
  * (or when the previous pass was not seen or took no time). Pass k re-sends the pages the
  * guest wrote while pass k−1 was on the wire (QEMU syncs the dirty bitmap as a pass ends), so
  * pages(k) / duration(k−1) estimates how fast the guest dirties memory. It undercounts a page
- * written twice in that time and counts pages of a pass cut short by the switchover too.
+ * written twice in that time and counts pages of a pass cut short by the switchover too. The
+ * postcopy pass has none: it sends every page not sent yet, not the pages dirtied.
  */
 export function dirtyRate(passes: readonly PassEvent[], p: PassEvent): number | undefined {
+  if (p.postcopy) return undefined;
   const prev = passes.find((q) => q.index === p.index - 1);
   if (!prev || prev.ms <= 0) return undefined;
   return p.pages / (prev.ms / 1000);

@@ -229,6 +229,7 @@ function finalPasses(s: TapState, width?: number): string {
         right("BYTES"),
         right("MS"),
         right("DIRTY PAGES/S"),
+        { header: "PHASE", hideWhenEmpty: true },
       ],
       s.passes.map((p) => [
         String(p.index),
@@ -239,6 +240,7 @@ function finalPasses(s: TapState, width?: number): string {
         String(p.bytes),
         String(p.ms),
         rateCell(s.passes, p),
+        p.postcopy ? "postcopy" : "",
       ]),
       { width },
     );

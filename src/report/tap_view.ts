@@ -154,7 +154,7 @@ const KEYS: {
   bytes: ["type", "t", "n", "s2d", "d2s"],
   section: ["type", "t", "offset", "section", "sectionId", "idstr", "bytes", "pages", "pass"],
   command: ["type", "t", "offset", "name", "detail"],
-  pass: ["type", "t", "index", "pages", "zero", "xbzrle", "bytes", "ms"],
+  pass: ["type", "t", "index", "pages", "zero", "xbzrle", "bytes", "ms", "postcopy"],
   close: ["type", "t", "n", "first", "s2d", "d2s", "error"],
   "parse-error": ["type", "t", "offset", "section", "record", "message"],
   refused: ["type", "t", "open", "limit"],

@@ -71,6 +71,8 @@ export interface PassEvent {
   bytes: number;
   /** Milliseconds the pass took on the wire. */
   ms: number;
+  /** The pages sent after POSTCOPY_RUN (one pass, whatever their order). */
+  postcopy?: true;
 }
 
 /**

@@ -65,6 +65,8 @@ class PassTracker {
   #pass?: Omit<PassEvent, "t" | "ms"> & { start: number };
   /** Pass of the last page record since the last row was handed over. */
   #rowPass?: number;
+  /** The stream's postcopy pass (StreamInfo.postcopyPass), once known. */
+  #postcopyPass?: number;
 
   constructor(emit: (e: TapEvent) => void, now: () => number) {
     this.#emit = emit;
@@ -80,6 +82,7 @@ class PassTracker {
   /** The page records of a batch, counted by pass. */
   visitBatch = (b: RamBatch): void => {
     const { code, pass, length } = b;
+    this.#postcopyPass = b.info.postcopyPass;
     for (let i = 0; i < b.count; i++) {
       const c = code[i];
       if (c >= RAM_CODE.ZERO && c <= RAM_CODE.COMPRESSED) this.#page(pass[i], c, length[i]);
@@ -99,6 +102,7 @@ class PassTracker {
         xbzrle: 0,
         bytes: 0,
         start: this.#now(),
+        ...(index === this.#postcopyPass && { postcopy: true as const }),
       };
     }
     p.pages++;

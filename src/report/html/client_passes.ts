@@ -75,11 +75,13 @@ function renderPasses() {
   }
   note(sec, 'A pass ends where page addresses wrap back to the start of RAM. The re-send ratio of a pass is ' +
     'the pages it sent again (pages an earlier record had sent) divided by the pages of the first pass: ' +
-    'a migration converges when it falls.');
+    'a migration converges when it falls.' + (passes.some(function (p) { return p.postcopy; })
+    ? ' Every page sent after POSTCOPY_RUN is one postcopy pass (the background sweep and the pages the ' +
+      'destination asked for, in no address order).' : ''));
   passChart(sec, 'Pages per pass, by kind', passes, 'pages', true, 'chart-pages');
   passChart(sec, 'Bytes of page records per pass, by kind', passes, 'bytes', false, 'chart-bytes');
   var rows = passes.map(function (p) {
-    return [{ v: int(p.index) }, { v: int(p.offset) }, { v: int(p.pages), test: 'pass-pages-' + p.index },
+    return [{ v: int(p.index) + (p.postcopy ? ' postcopy' : '') }, { v: int(p.offset) }, { v: int(p.pages), test: 'pass-pages-' + p.index },
       int(p.kinds.page.pages), int(p.kinds.zero.pages), int(p.kinds.xbzrle.pages), int(p.kinds.compressed.pages),
       { v: int(p.bytes), test: 'pass-bytes-' + p.index }, int(p.resent), p.resendRatio.toFixed(3)];
   });

@@ -58,6 +58,8 @@ export interface PassStats {
   resent: number;
   /** resent ÷ pages of the first pass (0 when the first pass has none). */
   resendRatio: number;
+  /** The pages sent after POSTCOPY_RUN (one pass, whatever their order). */
+  postcopy?: true;
 }
 
 /** A block's counting state. */
@@ -179,6 +181,7 @@ interface PassAcc {
   pages: Float64Array;
   bytes: Float64Array;
   resent: number;
+  postcopy: boolean;
 }
 
 /** Counts page records into per-block grids and per-pass statistics. */
@@ -202,7 +205,7 @@ export class RamMap {
     return g;
   }
 
-  #pass(index: number, offset: number): PassAcc {
+  #pass(index: number, offset: number, postcopy: boolean): PassAcc {
     const last = this.#passes.at(-1);
     if (last && last.index === index) return last;
     const p = {
@@ -211,6 +214,7 @@ export class RamMap {
       pages: new Float64Array(4),
       bytes: new Float64Array(4),
       resent: 0,
+      postcopy,
     };
     this.#passes.push(p);
     return p;
@@ -235,7 +239,7 @@ export class RamMap {
         g = info ? this.grid(info.name, info.size, ps) : undefined;
       }
       if (passes && (pass === undefined || pass.index !== b.pass[i])) {
-        pass = this.#pass(b.pass[i], b.offset[i]);
+        pass = this.#pass(b.pass[i], b.offset[i], b.pass[i] === b.info.postcopyPass);
       }
       const before = g ? g.add(Math.floor(b.addr[i] / ps), code) : null;
       if (before === null) this.unmapped++;
@@ -281,6 +285,7 @@ export class RamMap {
         kinds,
         resent: p.resent,
         resendRatio: firstPages > 0 ? p.resent / firstPages : 0,
+        ...(p.postcopy && { postcopy: true as const }),
       };
     });
   }
