@@ -192,6 +192,7 @@ export async function runCli(
       "--allow-net",
       "--allow-env",
       "--allow-run",
+      "--allow-ffi",
       main,
       ...args,
     ],

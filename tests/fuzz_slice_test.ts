@@ -16,6 +16,7 @@ Deno.test("fuzz: fixed-seed slice of 1200 mutated captures, samples and hand-bui
       "--allow-env",
       "--allow-net",
       "--allow-run",
+      "--allow-ffi",
       tool,
       "--iterations",
       "1200",

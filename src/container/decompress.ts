@@ -1,17 +1,26 @@
 /**
- * Decompressing a container's stream part as a {@link ByteSource}, in constant memory: gzip and
- * zstd through node:zlib (loaded only when needed), bzip2, xz and lzop through the system's
- * `TOOL -dc` as libvirt itself does, fed the compressed bytes on stdin. zstd is decoded by the
- * zlib handle's synchronous write straight into the reader's buffer ({@link zstdHandleSource}):
- * through node:stream (a Transform, a Buffer per output chunk, a copy into the reader) inspect of
- * a 1 GiB guest's zstd save image took 20–25 % longer.
+ * Decompressing a container's stream part as a {@link ByteSource}, in constant memory: gzip
+ * through node:zlib (loaded only when needed); zstd by the system's libzstd over FFI where
+ * allowed (zstd_system.ts, about 30 % faster), else node:zlib; bzip2, xz and lzop through the
+ * system's `TOOL -dc` as libvirt itself does, fed the compressed bytes on stdin. zstd is decoded
+ * in synchronous steps straight into the reader's buffer ({@link zstdStepSource}): through
+ * node:stream (a Transform, a Buffer per output chunk, a copy into the reader) inspect of a
+ * 1 GiB guest's zstd save image took 20–25 % longer.
  * @module
  */
-import { syncHandle, type ZlibInternals } from "../wire/zlib_handle.ts";
+import {
+  failureKind,
+  trailingError,
+  truncation,
+  undecodable,
+  type ZstdDecoder,
+  zstdDecoder,
+} from "./zstd_decoder.ts";
 import { StreamError } from "../protocol/errors.ts";
 import type { ByteSource } from "../wire/source.ts";
 import { iterSource } from "../wire/source.ts";
 import { reusingChunks } from "./bytes.ts";
+import { systemZstdDecoder } from "./zstd_system.ts";
 
 /** The compressions a libvirt save image uses. */
 export type Compression = "gzip" | "bzip2" | "xz" | "lzop" | "zstd";
@@ -51,12 +60,6 @@ export function nodeZlib(): Promise<[NodeZlib, NodeStream]> {
   return zlibMods;
 }
 
-function truncation(e: Error): boolean {
-  return /unexpected end|ends unexpectedly|end of file|truncated|Z_BUF_ERROR/i.test(
-    `${e.message} ${(e as { code?: string }).code ?? ""}`,
-  );
-}
-
 async function* zlibOutput(
   z: AsyncIterable<Uint8Array>,
   at: CompressedAt,
@@ -76,19 +79,8 @@ async function* zlibOutput(
 /** Most bytes decoded per read: the output stays in the CPU caches for the parser (256 KiB). */
 const ZSTD_STEP = 256 << 10;
 
-/** zstd's error for bytes that do not start a frame. */
-const NOT_A_FRAME = /unknown frame descriptor/i;
-
-/** The error for zstd data that does not decode. */
-function undecodable(at: CompressedAt, e: Error): StreamError {
-  return new StreamError(
-    { offset: at.offset, section: at.label },
-    `zstd data from this offset does not decompress: ${e.message}`,
-  );
-}
-
 /**
- * A source of the zstd-decompressed `chunks` that drives the decoder directly: each read
+ * A source of the zstd-decompressed `chunks` that drives `dec` directly: each read
  * decodes at most {@link ZSTD_STEP} bytes into the caller's buffer, with no stream machinery,
  * no output buffers and no copy. Every frame is decoded (concatenated frames, as `zstd -dc`
  * does). Bytes after the last frame that start no frame are an error, as `zstd -dc` (what
@@ -96,28 +88,11 @@ function undecodable(at: CompressedAt, e: Error): StreamError {
  * CompressedAt.lenient}) where they end the data, as a cut frame does (the parser then says
  * where the stream stops). Undefined where node:zlib has no such handle.
  */
-function zstdHandleSource(
+function zstdStepSource(
   chunks: AsyncIterable<Uint8Array>,
-  zlib: NodeZlib,
+  dec: ZstdDecoder,
   at: CompressedAt,
-): ByteSource | undefined {
-  const z = zlib as unknown as {
-    createZstdDecompress?: () => ZlibInternals & {
-      close(): void;
-      on(e: string, f: () => void): void;
-      destroyed?: boolean;
-    };
-    constants: Record<string, number>;
-  };
-  const d = z.createZstdDecompress?.();
-  const sync = syncHandle(d);
-  if (!d || !sync) {
-    d?.close();
-    return undefined;
-  }
-  const { handle: h, state } = sync;
-  d.on("error", () => {}); // errors are thrown by writeSync; none may go unhandled
-  const [cont, end] = [z.constants.ZSTD_e_continue ?? 0, z.constants.ZSTD_e_end ?? 2];
+): ByteSource {
   // Each chunk is consumed (the decoder copies what it keeps) before the next is asked for.
   const it = reusingChunks(chunks)[Symbol.asyncIterator]();
   let input: Uint8Array = new Uint8Array(0);
@@ -128,9 +103,6 @@ function zstdHandleSource(
   let done = false;
   let produced = 0;
   let closed = false;
-  const fail = (e: Error): never => {
-    throw undecodable(at, e);
-  };
   return {
     async read(buf: Uint8Array): Promise<number | null> {
       const room = Math.min(buf.length, ZSTD_STEP);
@@ -143,25 +115,24 @@ function zstdHandleSource(
           continue;
         }
         const inLen = input.length - inOff;
+        let n: number;
         try {
-          h.writeSync(inputDone ? end : cont, input, inOff, inLen, buf, 0, room);
+          n = dec.step(input, inOff, inLen, buf, 0, room, inputDone);
         } catch (e) {
-          // Bytes after the last frame that are no frame (the decoder stops at a frame's end).
-          const after = produced > 0 && NOT_A_FRAME.test((e as Error).message);
-          if (at.lenient && (after || truncation(e as Error))) break;
-          if (after) throw await trailing(at, before + inOff, input.length - inOff, it);
-          fail(e as Error);
+          const kind = failureKind(e as Error, produced);
+          if (at.lenient && kind !== "corrupt") break;
+          if (kind === "after") throw await trailing(at, before + inOff, inLen, it);
+          throw undecodable(at, e as Error);
         }
-        // Where a handle reports errors by destroying its stream instead of throwing (Node).
-        if (d.destroyed) fail(new Error("the decoder failed"));
-        const n = room - state[0];
-        const used = inLen - state[1];
+        const used = dec.used;
         inOff += used;
         produced += n;
         if (n > 0) return n;
         // No output: more input is needed, or there is none left (a cut frame ends here too).
         if (inputDone) break;
-        if (used === 0 && inOff < input.length) fail(new Error("the decoder takes no more input"));
+        if (used === 0 && inOff < input.length) {
+          throw undecodable(at, new Error("the decoder takes no more input"));
+        }
       }
       done = true;
       return null;
@@ -170,7 +141,7 @@ function zstdHandleSource(
       if (closed) return;
       closed = done = true;
       it.return?.(undefined)?.catch(() => {});
-      d.close();
+      dec.close();
     },
   };
 }
@@ -187,32 +158,40 @@ async function trailing(
 ): Promise<StreamError> {
   let n = left;
   for (let r = await it.next(); !r.done; r = await it.next()) n += r.value.length;
-  const offset = at.offset + from;
-  return new StreamError(
-    { offset, section: at.label },
-    `${n} bytes after the last zstd frame at offset ${offset} are not zstd (zstd -dc fails on them)`,
-  );
+  return trailingError(at, from, n);
 }
 
-/** A source of the gzip- or zstd-decompressed `chunks`. */
-async function zlibSource(
+/**
+ * A source of the zstd-decompressed `chunks`: the system's libzstd, else node:zlib's handle;
+ * undefined when neither can be used (the caller runs `zstd -dc`).
+ */
+async function zstdSource(
   chunks: AsyncIterable<Uint8Array>,
-  kind: "gzip" | "zstd",
   at: CompressedAt,
+  choice: NonNullable<DecompressOptions["zstd"]>,
 ): Promise<ByteSource | undefined> {
-  const [zlib, stream] = await nodeZlib();
-  if (kind === "zstd") {
-    const direct = zstdHandleSource(chunks, zlib, at);
-    if (direct) return direct;
+  if (choice === "auto" || choice === "system") {
+    const dec = systemZstdDecoder();
+    if (dec) return zstdStepSource(chunks, dec, at);
+    if (choice === "system") throw new Error("the system's libzstd cannot be used here");
   }
-  const make = kind === "gzip"
-    ? () => zlib.createGunzip({ chunkSize: ZLIB_CHUNK })
-    : (zlib as unknown as { createZstdDecompress?: (o: object) => NodeJS.ReadWriteStream })
-      .createZstdDecompress?.bind(zlib, { chunkSize: ZLIB_CHUNK });
-  if (!make) return undefined;
-  const z = make() as unknown as import("node:stream").Transform;
+  if (choice === "auto" || choice === "node") {
+    const dec = zstdDecoder((await nodeZlib())[0]);
+    if (dec) return zstdStepSource(chunks, dec, at);
+    if (choice === "node") throw new Error("node:zlib has no synchronous zstd handle here");
+  }
+  return undefined;
+}
+
+/** A source of the gzip-decompressed `chunks`. */
+async function gzipSource(
+  chunks: AsyncIterable<Uint8Array>,
+  at: CompressedAt,
+): Promise<ByteSource> {
+  const [zlib, stream] = await nodeZlib();
+  const z = zlib.createGunzip({ chunkSize: ZLIB_CHUNK });
   stream.pipeline(stream.Readable.from(chunks), z, () => {});
-  return iterSource(zlibOutput(z, at, kind), () => z.destroy());
+  return iterSource(zlibOutput(z, at, "gzip"), () => z.destroy());
 }
 
 function spawnTool(tool: string): Deno.ChildProcess {
@@ -290,6 +269,15 @@ function toolSource(chunks: AsyncIterable<Uint8Array>, tool: string, at: Compres
   return src;
 }
 
+/** Options of {@link decompressSource}. */
+export interface DecompressOptions {
+  /**
+   * The zstd decoder: `auto` (the default) the system's libzstd where FFI is allowed, else
+   * node:zlib's synchronous handle, else the system's `zstd -dc`; the others force one.
+   */
+  zstd?: "auto" | "system" | "node" | "tool";
+}
+
 /**
  * The decompressed bytes of `chunks` (the compressed part of a container, in order).
  * A missing tool, or no permission to run it, is a plain Error of one line.
@@ -298,9 +286,11 @@ export async function decompressSource(
   chunks: AsyncIterable<Uint8Array>,
   kind: Compression,
   at: CompressedAt,
+  opts: DecompressOptions = {},
 ): Promise<ByteSource> {
-  if (kind === "gzip" || kind === "zstd") {
-    const src = await zlibSource(chunks, kind, at);
+  if (kind === "gzip") return gzipSource(chunks, at);
+  if (kind === "zstd" && opts.zstd !== "tool") {
+    const src = await zstdSource(chunks, at, opts.zstd ?? "auto");
     if (src) return src;
   }
   return toolSource(chunks, kind, at);

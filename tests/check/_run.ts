@@ -16,6 +16,7 @@ export async function runCheckCli(
       "--allow-net",
       "--allow-env",
       "--allow-run",
+      "--allow-ffi",
       MIGSCOPE,
       "check",
       ...args,

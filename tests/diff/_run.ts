@@ -9,7 +9,14 @@ export async function runDiffCli(
   args: string[],
   opts: { cwd?: string; env?: Record<string, string> } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  const perms = ["--allow-read", "--allow-write", "--allow-env", "--allow-run", "--allow-net"];
+  const perms = [
+    "--allow-read",
+    "--allow-write",
+    "--allow-env",
+    "--allow-run",
+    "--allow-net",
+    "--allow-ffi",
+  ];
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", ...perms, MIGSCOPE, "diff", ...args],
     stdin: "null",
