@@ -76,8 +76,11 @@ async function* zlibOutput(
   }
 }
 
-/** Most bytes decoded per read: the output stays in the CPU caches for the parser (256 KiB). */
-const ZSTD_STEP = 256 << 10;
+/**
+ * Most bytes decoded per read (1 MiB: within a core's L2 for the parser; decoding alone took
+ * 280 ms for a 310 MiB stream in 1 MiB steps, 310 ms in 256 KiB ones).
+ */
+const ZSTD_STEP = 1 << 20;
 
 /**
  * A source of the zstd-decompressed `chunks` that drives `dec` directly: each read
