@@ -8,19 +8,12 @@
  * 1 GiB guest's zstd save image took 20–25 % longer.
  * @module
  */
-import {
-  failureKind,
-  trailingError,
-  truncation,
-  undecodable,
-  type ZstdDecoder,
-  zstdDecoder,
-} from "./zstd_decoder.ts";
+import { failureKind, truncation, type ZstdDecoder, zstdDecoder } from "../wire/zstd_decoder.ts";
 import { StreamError } from "../protocol/errors.ts";
 import type { ByteSource } from "../wire/source.ts";
 import { iterSource } from "../wire/source.ts";
 import { reusingChunks } from "./bytes.ts";
-import { systemZstdDecoder } from "./zstd_system.ts";
+import { systemZstdDecoder } from "../wire/zstd_system.ts";
 
 /** The compressions a libvirt save image uses. */
 export type Compression = "gzip" | "bzip2" | "xz" | "lzop" | "zstd";
@@ -81,6 +74,25 @@ async function* zlibOutput(
  * 280 ms for a 310 MiB stream in 1 MiB steps, 310 ms in 256 KiB ones).
  */
 const ZSTD_STEP = 1 << 20;
+
+/** The error for zstd data that does not decode. */
+export function undecodable(at: CompressedAt, e: Error): StreamError {
+  // node:zlib's words start with its own prefix; libzstd's are the bare error name.
+  const why = e.message.replace(/^Zstd decompress error: /, "");
+  return new StreamError(
+    { offset: at.offset, section: at.label },
+    `zstd data from this offset does not decompress: ${why}`,
+  );
+}
+
+/** The error for the `n` bytes from compressed offset `from` on, which start no zstd frame. */
+export function trailingError(at: CompressedAt, from: number, n: number): StreamError {
+  const offset = at.offset + from;
+  return new StreamError(
+    { offset, section: at.label },
+    `${n} bytes after the last zstd frame at offset ${offset} are not zstd (zstd -dc fails on them)`,
+  );
+}
 
 /**
  * A source of the zstd-decompressed `chunks` that drives `dec` directly: each read

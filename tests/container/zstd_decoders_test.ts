@@ -147,7 +147,7 @@ Deno.test("a source closed half-way: later reads give nothing", async () => {
 });
 
 Deno.test("the default decoder is the system's libzstd where FFI is allowed (this test runs with -A)", async () => {
-  const { systemZstdDecoder } = await import("../../src/container/zstd_system.ts");
+  const { systemZstdDecoder } = await import("../../src/wire/zstd_system.ts");
   const d = systemZstdDecoder();
   assert.ok(d, "libzstd.so.1 loads (Debian's libzstd1)");
   d.close();

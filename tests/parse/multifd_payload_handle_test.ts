@@ -4,8 +4,9 @@
  * packet by packet into exactly the packet's pages, with payloads split anywhere across the
  * stream's blocks; a payload that inflates past or short of its packet, or does not decode, is a
  * PayloadError, and the channel's later packets are refused; a zlib payload that ends its
- * stream (Z_STREAM_END, as QEMU's receiver refuses) is a PayloadError. Every test runs on both
- * decoding paths: the handle's synchronous write and the node:stream fallback.
+ * stream (Z_STREAM_END, as QEMU's receiver refuses) is a PayloadError. Every test runs on every
+ * decoding path: zstd by the system's libzstd (zlib the same as the next), the handle's
+ * synchronous write, and the node:stream fallback.
  */
 import assert from "node:assert/strict";
 import zlib from "node:zlib";
@@ -54,8 +55,15 @@ async function decodeError(f: () => Promise<void>): Promise<string> {
   throw new Error("no error");
 }
 
-for (const [path, streamPath] of [["handle", false], ["stream", true]] as const) {
-  const decoder = (method: "zlib" | "zstd") => payloadDecoder(method, PAGE, { streamPath });
+const PATHS = [
+  ["system libzstd", {}],
+  ["handle", { nodeZstd: true }],
+  ["stream", { streamPath: true }],
+] as const;
+
+for (const [path, options] of PATHS) {
+  const streamPath = path === "stream";
+  const decoder = (method: "zlib" | "zstd") => payloadDecoder(method, PAGE, options);
   for (const method of ["zlib", "zstd"] as const) {
     Deno.test(`${path} path, ${method}: a channel's payloads decode packet by packet to exactly their pages`, async () => {
       const packets = [pages(128, 1), pages(3, 2), pages(128, 3), pages(1, 4), pages(64, 5)];

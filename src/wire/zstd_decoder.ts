@@ -2,12 +2,11 @@
  * One zstd decoder driven synchronously through node:zlib's handle: each step decodes from an
  * input range straight into an output range (no stream machinery, no output chunks, no copy),
  * and a failed step is told apart as bytes after the last frame, a cut frame, or corrupt data.
- * The interface is shared with the system libzstd decoder (zstd_system.ts).
+ * The interface is shared with the system libzstd decoder (zstd_system.ts); containers
+ * (src/container/decompress.ts) and multifd payloads (src/parse/multifd_payload.ts) use both.
  * @module
  */
-import { syncHandle, type ZlibInternals } from "../wire/zlib_handle.ts";
-import { StreamError } from "../protocol/errors.ts";
-import type { CompressedAt } from "./decompress.ts";
+import { syncHandle, type ZlibInternals } from "./zlib_handle.ts";
 
 /** zstd's error for bytes that do not start a frame. */
 const NOT_A_FRAME = /unknown frame descriptor/i;
@@ -26,25 +25,6 @@ export function truncation(e: Error): boolean {
 export function failureKind(e: Error, produced: number): ZstdFailure {
   if (produced > 0 && NOT_A_FRAME.test(e.message)) return "after";
   return truncation(e) ? "truncated" : "corrupt";
-}
-
-/** The error for zstd data that does not decode. */
-export function undecodable(at: CompressedAt, e: Error): StreamError {
-  // node:zlib's words start with its own prefix; libzstd's are the bare error name.
-  const why = e.message.replace(/^Zstd decompress error: /, "");
-  return new StreamError(
-    { offset: at.offset, section: at.label },
-    `zstd data from this offset does not decompress: ${why}`,
-  );
-}
-
-/** The error for the `n` bytes from compressed offset `from` on, which start no zstd frame. */
-export function trailingError(at: CompressedAt, from: number, n: number): StreamError {
-  const offset = at.offset + from;
-  return new StreamError(
-    { offset, section: at.label },
-    `${n} bytes after the last zstd frame at offset ${offset} are not zstd (zstd -dc fails on them)`,
-  );
 }
 
 /** A synchronous zstd decoder. */
