@@ -144,13 +144,24 @@ function payloadSize(
   return h.nextSize;
 }
 
+/** What a packet holds when only its counts are read (see {@link MultifdOptions.countOnly}). */
+const NO_OFFSETS: number[] = [];
+const NO_DATA: Uint8Array = new Uint8Array(0);
+
 /** One channel's parse state: its page size, its compression method and decoder. */
 class ChannelState {
   method?: MultifdCompression;
   decoder?: PayloadDecoder;
-  readonly out: Uint8Array;
-  constructor(readonly r: ByteReader, readonly ps: number, readonly fail: Fail) {
-    this.out = new Uint8Array(MULTIFD_PACKET_BYTES);
+  #out?: Uint8Array;
+  constructor(
+    readonly r: ByteReader,
+    readonly ps: number,
+    readonly fail: Fail,
+    readonly countOnly = false,
+  ) {}
+
+  get out(): Uint8Array {
+    return this.#out ??= new Uint8Array(MULTIFD_PACKET_BYTES);
   }
 
   async readPacket(): Promise<MultifdPacket> {
@@ -174,16 +185,22 @@ class ChannelState {
     const nameBytes = r.peekBytes(256, 64).subarray(0, 255);
     const nul = nameBytes.indexOf(0);
     const block = decodeName(nul < 0 ? nameBytes : nameBytes.subarray(0, nul));
-    const offsets: number[] = [];
+    const offsets = this.countOnly ? NO_OFFSETS : [];
     for (let i = 0; i < h.normalPages + h.zeroPages; i++) {
       const hi = r.peekBe32(320 + i * 8);
       if (hi >= 0x200000) fail(offset + 320 + i * 8, "page offset out of range");
-      offsets.push(hi * 4294967296 + r.peekBe32(324 + i * 8));
+      if (!this.countOnly) offsets.push(hi * 4294967296 + r.peekBe32(324 + i * 8));
     }
-    await r.fill(headerLen + payloadBytes);
-    r.advance(headerLen);
-    const payload = r.bytes(payloadBytes);
-    const data = await this.#decode(h.compression, payload, h.normalPages * ps, offset + headerLen);
+    let data: Uint8Array = NO_DATA;
+    if (this.countOnly) {
+      r.advance(headerLen);
+      await r.skip(payloadBytes);
+    } else {
+      await r.fill(headerLen + payloadBytes);
+      r.advance(headerLen);
+      const payload = r.bytes(payloadBytes);
+      data = await this.#decode(h.compression, payload, h.normalPages * ps, offset + headerLen);
+    }
     return {
       kind: "packet",
       offset,
@@ -216,6 +233,17 @@ class ChannelState {
   }
 }
 
+/** Options of {@link parseMultifdChannel}. */
+export interface MultifdOptions {
+  pageSize?: number;
+  /**
+   * Read each packet's header only: its counts, sizes and flags, checked as always, but no page
+   * offsets (`offsets` empty) and no payload (skipped undecoded, `data` empty) — what counting
+   * pages needs (the tap's live view).
+   */
+  countOnly?: boolean;
+}
+
 /**
  * Parses one multifd channel. Throws StreamError naming the channel, offset and packet.
  *
@@ -238,7 +266,7 @@ class ChannelState {
 export async function* parseMultifdChannel(
   r: ByteReader,
   name: string,
-  opts: { pageSize?: number } = {},
+  opts: MultifdOptions = {},
 ): AsyncGenerator<MultifdItem> {
   const ps = opts.pageSize ?? DEFAULT_PAGE_SIZE;
   let where = "initial packet at 0";
@@ -246,7 +274,7 @@ export async function* parseMultifdChannel(
   const fail = (offset: number, detail: string): never => {
     throw new StreamError({ offset, section, record: where }, detail);
   };
-  const ch = new ChannelState(r, ps, fail);
+  const ch = new ChannelState(r, ps, fail, opts.countOnly);
   try {
     yield await readInit(r, fail);
     for (;;) {

@@ -1,6 +1,7 @@
 /**
  * One connection through the tap: its pipe, its kind (told from the first source bytes), its
- * recording, and for the main channel the live parser fed from the forwarded bytes.
+ * recording, and for the main channel and each multifd channel the live parser fed from the
+ * forwarded bytes.
  * @module
  */
 import { type Classified, classify } from "./classify.ts";
@@ -9,6 +10,7 @@ import { type Endpoint, Pipe, type Side } from "./forward.ts";
 import { type LiveParseOptions, LiveParser } from "./live_parse.ts";
 import type { ConnectionFiles } from "./record.ts";
 import { MULTIFD_INIT_BYTES } from "./channels.ts";
+import { ChannelParser, type ChannelResult } from "./live_channel.ts";
 
 /** What a connection needs from the tap that accepted it. */
 export interface ConnectionContext {
@@ -40,6 +42,8 @@ export interface ConnectionInfo {
   closed?: string;
   first?: Side;
   error?: string;
+  /** A multifd channel's counts from its live parse (and where it stopped, if it did). */
+  multifd?: ChannelResult;
 }
 
 /** One accepted connection, forwarded to its own destination connection. */
@@ -51,6 +55,8 @@ export class TapConnection {
   kind?: Classified;
   /** The main channel's parser (the first main channel only). */
   parser?: LiveParser;
+  /** A multifd channel's parser. */
+  channel?: ChannelParser;
   /** Resolves once both sockets are closed and the files settled. */
   readonly done: Promise<void>;
   readonly #ctx: ConnectionContext;
@@ -78,12 +84,12 @@ export class TapConnection {
       dst,
       {
         chunk: (dir, bytes) => this.#chunk(dir, bytes),
-        // The parser reads the main channel's chunks in place, in the pipe's own buffers.
-        borrow: (_dir, bytes) => this.#lendNext ? this.parser?.lend(bytes) : undefined,
+        // The parsers read the chunks in place, in the pipe's own buffers.
+        borrow: (_dir, bytes) => this.#lendNext ? this.#feed?.lend(bytes) : undefined,
         end: (dir) => {
           if (dir !== "s2d") return;
           if (!this.kind) this.#classified(classify(this.#head, true, ctx.mainBefore(n))!);
-          this.parser?.end();
+          this.#feed?.end();
         },
       },
       ctx.chunk,
@@ -94,6 +100,11 @@ export class TapConnection {
       this.pipe.error ??= `tap: ${e instanceof Error ? e.message.split("\n")[0] : e}`;
       this.closed ??= new Date();
     });
+  }
+
+  /** The parser fed this connection's source bytes, if any. */
+  get #feed(): LiveParser | ChannelParser | undefined {
+    return this.parser ?? this.channel;
   }
 
   /** The connection as the manifest records it. */
@@ -110,6 +121,7 @@ export class TapConnection {
       ...(this.closed ? { closed: this.closed.toISOString() } : {}),
       ...(p.first ? { first: p.first } : {}),
       ...(p.error ? { error: p.error } : {}),
+      ...(this.channel ? { multifd: { ...this.channel.counts } } : {}),
     };
   }
 
@@ -129,29 +141,32 @@ export class TapConnection {
       head.set(bytes, this.#head.length);
       this.#head = head;
       const c = classify(head, false, this.#ctx.mainBefore(this.n));
-      if (c) {
-        this.#classified(c);
-        const first = this.parser?.push(head);
-        if (first) waits.push(first);
-      }
+      const first = c && this.#classified(c);
+      if (first) waits.push(first);
     }
     if (this.#files) waits.push(this.#files.write(dir, bytes));
     if (waits.length === 0) return undefined;
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
   }
 
-  #classified(c: Classified) {
+  /** The kind is known: its parser started, fed the bytes seen so far (resolves when it has room). */
+  #classified(c: Classified): Promise<void> | undefined {
     const ctx = this.#ctx;
     if (c.kind === "main" && !ctx.hasMain()) {
       this.parser = new LiveParser(ctx.emit, ctx.now, ctx.parseLimit, ctx.parse);
+    } else if (c.kind === "multifd") {
+      const opts = { limit: ctx.parseLimit, pageSize: ctx.parse?.pageSize };
+      this.channel = new ChannelParser(this.n, ctx.emit, ctx.now, opts);
     }
     this.kind = c;
+    const head = this.#head;
     this.#head = new Uint8Array(0);
     this.#naming = this.#files?.name(c.kind);
     const e: ConnectionEvent = { type: "connection", t: ctx.now(), n: this.n, kind: c.kind };
     if (c.channelId !== undefined) e.channelId = c.channelId;
     if (this.#files) e.files = { ...this.#files.names };
     ctx.emit(e);
+    return this.#feed?.push(head);
   }
 
   async #settle(): Promise<void> {

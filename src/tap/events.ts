@@ -1,7 +1,7 @@
 /**
  * What the tap reports while a migration passes through it, in order: connections opening
- * and closing, bytes per connection and direction, and what the main channel's parser sees
- * (sections, commands, passes, page counts). The live terminal view and the NDJSON event
+ * and closing, bytes per connection and direction, what the main channel's parser sees
+ * (sections, commands, passes, page counts) and what each multifd channel's parser counts. The live terminal view and the NDJSON event
  * stream are both renderings of these events.
  * @module
  */
@@ -100,6 +100,52 @@ export interface ParseErrorEvent {
   message: string;
 }
 
+/** A multifd channel's counts so far, from its packet headers (payloads are not decoded). */
+export interface MultifdCounts {
+  /** RAM packets (SYNC-only packets included), not device-state packets. */
+  packets: number;
+  /** Packets with the SYNC flag. */
+  syncs: number;
+  normalPages: number;
+  zeroPages: number;
+  /** Bytes of the RAM packets' payloads on the wire (compressed or not). */
+  payloadBytes: number;
+  /** The method the first packet with pages names ("none" included); absent before. */
+  compression?: string;
+  /** Device-state packets (VFIO and such). */
+  deviceState: number;
+}
+
+/**
+ * A multifd channel's counts so far (cumulative), told at each SYNC packet, at most once a
+ * second in between while pages come, and once more at the channel's end (`end`).
+ */
+export interface ChannelEvent extends MultifdCounts {
+  type: "channel";
+  t: number;
+  /** The connection (accept order). */
+  n: number;
+  channelId?: number;
+  /** The channel ended (or its parse stopped): these are its final counts. */
+  end?: true;
+}
+
+/**
+ * A multifd channel's parser stopped before the channel's end: which connection, where (the
+ * packet) and why. Told once; its bytes are still forwarded, and the tap's outcome does not
+ * depend on it.
+ */
+export interface ChannelErrorEvent {
+  type: "channel-error";
+  t: number;
+  n: number;
+  channelId?: number;
+  offset: number | null;
+  section: string | null;
+  record: string | null;
+  message: string;
+}
+
 /**
  * A connection was closed as soon as it was accepted: `open` connections were open, the
  * tap's limit.
@@ -139,5 +185,7 @@ export type TapEvent =
   | PassEvent
   | CloseEvent
   | ParseErrorEvent
+  | ChannelEvent
+  | ChannelErrorEvent
   | RefusedEvent
   | EndEvent;

@@ -1,8 +1,8 @@
 /**
  * The tap: a proxy between a migration source and its destination that forwards every
  * connection the source opens (main channel, multifd channels, postcopy preempt) byte for byte,
- * each to its own destination connection opened in accept order, parses the main channel as it
- * passes, tells what it sees as {@link TapEvent}s, and optionally records both directions of
+ * each to its own destination connection opened in accept order, parses the main channel and
+ * counts each multifd channel's pages as they pass, tells what it sees as {@link TapEvent}s, and optionally records both directions of
  * every connection. It ends when every connection has closed.
  * @module
  */
@@ -169,8 +169,12 @@ export class Tap {
     if (this.#endReason !== "closed") { for (const c of this.#conns) c.pipe.abort(); }
     await Promise.all(this.#conns.map((c) => c.done));
     const main = this.#conns.find((c) => c.parser);
-    if (this.#endReason === "interrupted") main?.parser?.abort();
+    if (this.#endReason === "interrupted") {
+      main?.parser?.abort();
+      for (const c of this.#conns) c.channel?.abort();
+    }
     const parse = await main?.parser?.done;
+    await Promise.all(this.#conns.map((c) => c.channel?.done));
     return this.#conclude(parse, main);
   }
 
