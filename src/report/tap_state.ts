@@ -1,14 +1,16 @@
 /**
  * What `migscope tap` has seen so far, folded from its events (src/tap/events.ts): the
- * connections with their byte counts and current rates, the dirty passes, the commands, the
- * current section, the phase of the migration and how it ended. The live view and the final
+ * connections with their byte counts, current rates and (multifd channels) page counts, the
+ * pages of every connection, the dirty passes, the commands, the current section, the phase of the migration and how it ended. The live view and the final
  * text (tap_text.ts) are renderings of this state.
  * @module
  */
 import type {
+  ChannelErrorEvent,
   CommandEvent,
   ConnectionKind,
   EndEvent,
+  MultifdCounts,
   ParseErrorEvent,
   PassEvent,
   SectionEvent,
@@ -50,6 +52,17 @@ export interface TapConnection {
    */
   samples: { t: number; bytes: number }[];
   closed?: { first: "source" | "destination" | "tap"; error?: string; t: number };
+  /** A multifd channel's counts (its latest channel event). */
+  multifd?: MultifdCounts;
+  /** Where a multifd channel's parse stopped. */
+  channelError?: ChannelErrorEvent;
+}
+
+/** Pages by kind: normal (compressed ones included), zero, XBZRLE. */
+export interface PageTotals {
+  normal: number;
+  zero: number;
+  xbzrle: number;
 }
 
 /**
@@ -103,6 +116,19 @@ export class TapState {
   end?: EndEvent;
   /** Connections closed at once (the tap's limit of open connections reached). */
   refused = 0;
+  /** Pages of the main channel's sections read so far. */
+  readonly mainPages: PageTotals = { normal: 0, zero: 0, xbzrle: 0 };
+
+  /** Pages seen so far on every connection: the main channel's and the multifd channels'. */
+  get pages(): PageTotals {
+    const t = { ...this.mainPages };
+    for (const c of this.connections) {
+      if (!c.multifd) continue;
+      t.normal += c.multifd.normalPages;
+      t.zero += c.multifd.zeroPages;
+    }
+    return t;
+  }
 
   /** The connection numbered `n` (made, of unknown kind, if its connection event was missed). */
   connection(n: number, t: number): TapConnection {
@@ -153,10 +179,25 @@ export class TapState {
         c.closed = { first: e.first, t: e.t, ...(e.error !== undefined && { error: e.error }) };
         break;
       }
-      case "section":
+      case "section": {
+        const m = this.mainPages;
+        m.normal += e.pages.page + e.pages.compressed;
+        m.zero += e.pages.zero;
+        m.xbzrle += e.pages.xbzrle;
         this.section = e;
         if (e.pass !== undefined) this.pass = e.pass;
         if (e.section === "EOF") this.#advance("done");
+        break;
+      }
+      case "channel": {
+        const { type: _, t: _t, n, channelId, end: _end, ...counts } = e;
+        const c = this.connection(n, e.t);
+        if (channelId !== undefined) c.channelId = channelId;
+        c.multifd = counts;
+        break;
+      }
+      case "channel-error":
+        this.connection(e.n, e.t).channelError = e;
         break;
       case "command":
         this.commands.push(e);

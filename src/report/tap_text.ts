@@ -5,6 +5,7 @@
  */
 import type { ParseErrorEvent, PassEvent, RefusedEvent } from "../tap/events.ts";
 import { connectionRate, dirtyRate, type TapConnection, type TapState } from "./tap_state.ts";
+import { finalChannels } from "./tap_channels_text.ts";
 import { type Column, fitLine, formatBytes, hexOffset, plural, renderTable } from "./table.ts";
 
 /** Passes the live frame shows (the last ones). */
@@ -55,7 +56,10 @@ function header(s: TapState, elapsedMs: number): string {
   const open = s.connections.filter((c) => !c.closed).length;
   const conns = plural(s.connections.length, "connection");
   const refused = s.refused ? `, ${s.refused} refused` : "";
-  return `tap ${clock(elapsedMs)}  ${s.phase}  ${conns} (${open} open${refused})`;
+  const p = s.pages;
+  const all = p.normal + p.zero + p.xbzrle;
+  const pages = all ? `  ${plural(all, "page")}, ${p.zero} zero` : "";
+  return `tap ${clock(elapsedMs)}  ${s.phase}  ${conns} (${open} open${refused})${pages}`;
 }
 
 /** `2 'ram' PART at 4096` (as the parser's errors name a section). */
@@ -137,6 +141,8 @@ function liveConnections(s: TapState): string[] {
     kindLabel(c),
     formatBytes(c.s2d),
     formatBytes(c.d2s),
+    c.multifd ? String(c.multifd.normalPages) : "",
+    c.multifd ? String(c.multifd.zeroPages) : "",
     c.closed
       ? (c.closed.first === "tap" ? "closed by the tap" : `closed (${c.closed.first} first)`)
       : byteRate(connectionRate(c, s.t)),
@@ -153,11 +159,21 @@ function liveConnections(s: TapState): string[] {
       "more",
       formatBytes(sum((c) => c.s2d)),
       formatBytes(sum((c) => c.d2s)),
+      String(sum((c) => c.multifd?.normalPages ?? 0)),
+      String(sum((c) => c.multifd?.zeroPages ?? 0)),
       byteRate(sum((c) => (c.closed ? 0 : connectionRate(c, s.t)))),
     ]);
   }
   return compact(
-    [right("#"), { header: "KIND" }, right("S2D"), right("D2S"), right("RATE")],
+    [
+      right("#"),
+      { header: "KIND" },
+      right("S2D"),
+      right("D2S"),
+      { ...right("NORMAL"), hideWhenEmpty: true },
+      { ...right("ZERO"), hideWhenEmpty: true },
+      right("RATE"),
+    ],
     rows,
   );
 }
@@ -173,11 +189,12 @@ function liveCommands(s: TapState, room: number): string[] {
 }
 
 /**
- * The live frame: header (elapsed time, phase, connections), the current section and pass (or
- * where parsing stopped), the last passes, the connections with their current rates, and the
- * last commands (as many of the last 3 as fit in {@link LIVE_LINES}); each line cut to
- * `width − 1` columns (a line as wide as the terminal would leave the cursor past its end, and
- * the erase after it would eat its last character).
+ * The live frame: header (elapsed time, phase, connections, pages of every connection so far),
+ * the current section and pass (or where parsing stopped), the last passes, the connections
+ * with their current rates (and a multifd channel's normal and zero pages), and the last
+ * commands (as many of the last 3 as fit in {@link LIVE_LINES}); each line cut to `width − 1`
+ * columns (a line as wide as the terminal would leave the cursor past its end, and the erase
+ * after it would eat its last character).
  */
 export function liveLines(s: TapState, elapsedMs: number, width: number): string[] {
   const max = Math.max(1, width - 1);
@@ -304,7 +321,8 @@ export function endText(s: TapState): string {
 }
 
 /**
- * The final report: connections, dirty passes, commands, how it ended (and the replay command
+ * The final report: connections, the multifd channels' counts (when any was parsed), dirty
+ * passes, commands, how it ended (and the replay command
  * of a recording), then `summary` (inspect's summary text) when given; wrapped to `width`.
  */
 export function finalText(s: TapState, width?: number, summary?: string): string {
@@ -321,6 +339,7 @@ export function finalText(s: TapState, width?: number, summary?: string): string
   }
   const parts = [
     finalConnections(s, width),
+    ...finalChannels(s, width),
     finalPasses(s, width),
     finalCommands(s, width),
     end.join("\n") + "\n",

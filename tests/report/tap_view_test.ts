@@ -169,7 +169,7 @@ Deno.test("TapView: the frame at 1.8 s, after POSTCOPY_RUN, exactly as written (
   assert.equal(
     at1800.text,
     "\r\x1b[12A" +
-      "tap 0:01  postcopy  3 connections (3 open)\x1b[K\n" +
+      "tap 0:01  postcopy  3 connections (3 open)  155200 pages, 151100 zero\x1b[K\n" +
       "section 3 'timer' FULL at 14245864, pass 3\x1b[K\n" +
       "PASS  NORMAL    ZERO  XBZRLE      BYTES   TIME  DIRTY PAGES/S\x1b[K\n" +
       "   1   65536  196608       0  258.2 MiB  1.0 s              -\x1b[K\n" +
@@ -188,7 +188,8 @@ Deno.test("TapView: the frame at 1.8 s, after POSTCOPY_RUN, exactly as written (
   // re-sent / 0.995 s of pass 1 = 5025 pages/s. Rates at t = 1800 over the samples from the
   // newest one at or before t = 800 (t = 100 for all three): main (14837000 + 8192 − 1 MiB) /
   // 1.7 s = 7.7 MiB/s; channel 0 (150 − 10) MiB / 1.7 s = 82.4 MiB/s; channel 1 136 / 1.7 =
-  // 80.0 MiB/s. Phase postcopy from POSTCOPY_RUN; pass 3 from the last RAM section.
+  // 80.0 MiB/s. Phase postcopy from POSTCOPY_RUN; pass 3 from the last RAM section. Pages: the
+  // sections' so far, 1100 normal + 151100 zero + 3000 XBZRLE = 155200.
 });
 
 Deno.test("TapView: after the end, tick() draws the closed connections and phase done", () => {
@@ -197,7 +198,7 @@ Deno.test("TapView: after the end, tick() draws the closed connections and phase
   setNow(2500);
   view.tick();
   assert.deepEqual(visible(writes.at(-1)!.text), [
-    "tap 0:02  done  3 connections (0 open)",
+    "tap 0:02  done  3 connections (0 open)  155300 pages, 151100 zero",
     "section 2 'ram' END at 14837454, pass 3",
     "PASS  NORMAL    ZERO  XBZRLE      BYTES   TIME  DIRTY PAGES/S",
     "   1   65536  196608       0  258.2 MiB  1.0 s              -",
@@ -263,7 +264,7 @@ replay the recording with:
 Deno.test("TapView: a parse error — the frame names where parsing stopped; finish() says where the main stream stopped", () => {
   const { view, writes } = run([...PRECOPY, ...FAILED], 80);
   assert.deepEqual(visible(writes.at(-1)!.text), [
-    "tap 0:01  switchover  3 connections (2 open)",
+    "tap 0:01  switchover  3 connections (2 open)  155200 pages, 151100 zero",
     "parse stopped: offset 14245790 (0xd95f9e),",
     "  section 3 'timer' FULL at 14245772: 4 bytes past the section's end",
     "PASS  NORMAL    ZERO  XBZRLE      BYTES   TIME  DIRTY PAGES/S",
