@@ -16,7 +16,12 @@
 import assert from "node:assert/strict";
 import { qemu10, qemu72 } from "../../tools/qemu.ts";
 import { dirtyWhileMigrating, postcopyFaults } from "../../tools/capture/drive.ts";
-import { inspectAll, sentPages, sourceRam } from "../replay/_qemu10_channels.ts";
+import {
+  inspectAll,
+  type InspectedChannel,
+  sentPages,
+  sourceRam,
+} from "../replay/_qemu10_channels.ts";
 import { runCli, sha256File } from "../_helpers.ts";
 import { captureThroughTap, replayPrinted, returnPath, type TapCapture } from "./_qemu.ts";
 
@@ -85,6 +90,41 @@ async function assertThroughTap(r: TapCapture, kinds: string[]) {
   assert.equal(await sha256File(rp.pcRam), await sha256File(c.dstRam), "replay = destination");
 }
 
+/**
+ * The tap's live counts of each multifd channel — its manifest's connections and each
+ * channel's last event (its end) — are `inspect MAIN --channel …`'s of the recording.
+ */
+function assertChannelCounts(r: TapCapture, inspected: InspectedChannel[]) {
+  const m = r.tap.manifest!.connections.filter((x) => x.kind === "multifd");
+  assert.equal(m.length, inspected.length);
+  assert.deepEqual(ofType(r, "channel-error"), []);
+  for (const [i, x] of m.entries()) {
+    const want = inspected[i].multifd!;
+    const got = x.multifd!;
+    assert.deepEqual(
+      [got.normalPages, got.zeroPages, got.compression],
+      [want.normalPages, want.zeroPages, want.compression],
+      `connection ${x.n}`,
+    );
+    const evs = ofType(r, "channel").filter((e) => e.n === x.n);
+    const last = evs.at(-1)!;
+    assert.equal(last.end, true);
+    assert.deepEqual(
+      [last.normalPages, last.zeroPages, last.packets, last.syncs, last.payloadBytes],
+      [got.normalPages, got.zeroPages, got.packets, got.syncs, got.payloadBytes],
+    );
+    assert.ok(evs.length < got.packets || got.packets <= 1, "not an event per packet");
+  }
+}
+
+/** The main stream's own pages (inspect of the recorded main connection). */
+async function mainPages(r: TapCapture): Promise<{ page: number; zero: number }> {
+  const i = await runCli(["inspect", r.c.main, "--json"]);
+  assert.equal(i.code, 0, i.stderr);
+  const s = JSON.parse(i.stdout).summary.ram;
+  return { page: s.page + s.compressed + s.xbzrle, zero: s.zero };
+}
+
 /** The pages of the tap's pass events (its live parse) by kind. */
 function passTotals(r: TapCapture) {
   const t = { pages: 0, zero: 0, xbzrle: 0 };
@@ -144,7 +184,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "QEMU 10.0 multifd zlib (2 channels) through migscope tap: main and both channels told by kind and id, recorded whole, replayed to the destination",
+    "QEMU 10.0 multifd zlib (2 channels) through migscope tap: main and both channels told by kind and id, their pages counted live as inspect --channel and query-migrate count them, recorded whole, replayed to the destination",
   ignore: !q10,
   async fn() {
     const r = await captureThroughTap({
@@ -168,6 +208,15 @@ Deno.test({
       assert.equal(p.code, 0, p.stderr);
       assert.deepEqual(p.channels.map((x) => x.multifd?.compression), ["zlib", "zlib"]);
       assert.equal(p.total, sentPages(r.c));
+      assertChannelCounts(r, p.channels);
+      // Every normal and zero page QEMU sent: the channels' (counted live) and the main stream's.
+      const live = r.tap.manifest!.connections.filter((x) => x.kind === "multifd");
+      const sum = (f: (m: NonNullable<typeof live[0]["multifd"]>) => number) =>
+        live.reduce((n, x) => n + f(x.multifd!), 0);
+      const main = p.main === 0 ? { page: 0, zero: 0 } : await mainPages(r);
+      assert.equal(sum((m) => m.normalPages) + main.page, ram.normal);
+      assert.equal(sum((m) => m.zeroPages) + main.zero, ram.duplicate);
+      assert.ok(sum((m) => m.normalPages) > 0, "pages on the channels");
     } finally {
       await cleanup(r);
     }

@@ -22,6 +22,17 @@ export interface TapManifestConnection {
   d2s: number;
   first?: string;
   error?: string;
+  /** A multifd channel's live counts (src/tap/live_channel.ts ChannelResult). */
+  multifd?: {
+    packets: number;
+    syncs: number;
+    normalPages: number;
+    zeroPages: number;
+    payloadBytes: number;
+    compression?: string;
+    deviceState: number;
+    stopped?: { offset: number | null; message: string };
+  };
 }
 
 /** What the tap left behind. */
