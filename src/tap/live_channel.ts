@@ -17,8 +17,11 @@ import { PUSH_LIMIT, PushSource } from "./push_source.ts";
 /** Least milliseconds between two channel events of a channel that are not at a SYNC. */
 export const CHANNEL_EVERY_MS = 1000;
 
-/** Bytes the parser's reader takes per read (payloads are skipped through it). */
-const READ_CHUNK = 1 << 20;
+/**
+ * Bytes the parser's reader copies per read: enough for a packet header, small so that most of a
+ * payload is skipped in the forwarding buffers ({@link PushSource.skip}) rather than copied.
+ */
+const READ_CHUNK = 16 << 10;
 
 /** A multifd channel's final counts, and where its parse stopped if it did. */
 export interface ChannelResult extends MultifdCounts {
@@ -75,8 +78,8 @@ export class ChannelParser {
       });
       for await (const item of items) this.#add(item);
     } catch (e) {
-      const stop = errorObject(e);
       if (this.#aborted) return this.#final();
+      const stop = errorObject(e);
       this.counts.stopped = stop;
       this.#emit({
         type: "channel-error",

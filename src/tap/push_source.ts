@@ -6,6 +6,7 @@
  * @module
  */
 import type { ByteSource } from "../wire/source.ts";
+import { EndOfStreamError } from "../wire/reader.ts";
 
 /** Bytes that may wait between producer and consumer by default. */
 export const PUSH_LIMIT = 8 << 20;
@@ -32,6 +33,8 @@ export class PushSource implements ByteSource {
   /** Queued bytes; `taken` tells a lender its chunk was taken (see {@link lend}). */
   #chunks: { bytes: Uint8Array; taken?: () => void }[] = [];
   #buffered = 0;
+  /** Bytes the consumer has taken (read or skipped): its offset in the stream. */
+  #taken = 0;
   #ended = false;
   #closed = false;
   /** The consumer waiting for bytes. */
@@ -107,9 +110,37 @@ export class PushSource implements ByteSource {
         e.taken?.();
       } else e.bytes = c.subarray(k);
     }
+    this.#taken += n;
     this.#buffered -= n;
     if (this.#buffered <= this.#limit) this.#wakeWriters();
     return Promise.resolve(n);
+  }
+
+  /**
+   * Drops the next `n` bytes without copying them (a parser skipping a payload), waiting for them
+   * as read does; EndOfStreamError when the stream ends (or the source is closed) first.
+   */
+  async skip(n: number): Promise<void> {
+    let left = n;
+    while (left > 0) {
+      if (this.#closed || (this.#ended && !this.#chunks.length)) {
+        throw new EndOfStreamError(this.#taken - (n - left), n, n - left);
+      }
+      if (!this.#chunks.length) {
+        await new Promise<void>((resolve) => this.#reader = resolve);
+        continue;
+      }
+      const e = this.#chunks[0];
+      const k = Math.min(e.bytes.length, left);
+      if (k === e.bytes.length) {
+        this.#chunks.shift();
+        e.taken?.();
+      } else e.bytes = e.bytes.subarray(k);
+      left -= k;
+      this.#taken += k;
+      this.#buffered -= k;
+    }
+    if (this.#buffered <= this.#limit) this.#wakeWriters();
   }
 
   /** The consumer is gone: queued and later chunks are dropped, waiting producers released. */

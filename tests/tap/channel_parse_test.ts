@@ -18,6 +18,8 @@ import {
   writeAll,
 } from "./_fake.ts";
 import { runCli } from "../_helpers.ts";
+import { PushSource } from "../../src/tap/push_source.ts";
+import { EndOfStreamError } from "../../src/wire/reader.ts";
 
 const SHARED = new URL("../../../shared/channels/n1_multifd_zlib/", import.meta.url).pathname;
 const FILES = [0, 1, 2].map((i) => `${SHARED}capture.conn${i}.s2d.bin.gz`);
@@ -123,4 +125,23 @@ Deno.test("tap: a multifd channel of junk after its initial packet — one chann
   // The main channel's rules decide the outcome, as before (its junk stops its own parse).
   assert.equal(ofType(events, "parse-error").length, 1);
   assert.equal(ofType(events, "channel").filter((e) => e.end).length, 1);
+});
+
+Deno.test("PushSource.skip: drops bytes across lent chunks without reading them, gives each back once passed, ends with EndOfStreamError", async () => {
+  const s = new PushSource(1 << 20);
+  const given: number[] = [];
+  s.lend(new Uint8Array([1, 2, 3]))!.then(() => given.push(1));
+  s.lend(new Uint8Array([4, 5, 6, 7]))!.then(() => given.push(2));
+  await s.skip(5);
+  await Promise.resolve();
+  assert.deepEqual(given, [1]);
+  const buf = new Uint8Array(8);
+  assert.equal(await s.read(buf), 2);
+  assert.deepEqual([...buf.subarray(0, 2)], [6, 7]);
+  const later = s.skip(3);
+  s.push(new Uint8Array([8, 9]));
+  s.end();
+  const e = await later.then(() => undefined, (x) => x);
+  assert.ok(e instanceof EndOfStreamError);
+  assert.equal(e.offset + e.available, 9, "the stream's end");
 });
