@@ -12,7 +12,7 @@ import { errorObject } from "../report/documents.ts";
 import { ByteReader } from "../wire/reader.ts";
 import type { ChannelEvent, MultifdCounts, TapEvent } from "./events.ts";
 import type { StopPoint } from "./manifest.ts";
-import { PUSH_LIMIT, PushSource } from "./push_source.ts";
+import { FedParser } from "./fed_parser.ts";
 
 /** Least milliseconds between two channel events of a channel that are not at a SYNC. */
 export const CHANNEL_EVERY_MS = 1000;
@@ -29,8 +29,7 @@ export interface ChannelResult extends MultifdCounts {
 }
 
 /** One multifd channel's live parse. */
-export class ChannelParser {
-  readonly #source: PushSource;
+export class ChannelParser extends FedParser {
   readonly #emit: (e: TapEvent) => void;
   readonly #now: () => number;
   readonly #n: number;
@@ -62,15 +61,15 @@ export class ChannelParser {
     now: () => number,
     opts: { limit?: number; pageSize?: number } = {},
   ) {
+    super(opts.limit);
     this.#n = n;
     this.#emit = emit;
     this.#now = now;
-    this.#source = new PushSource(opts.limit ?? PUSH_LIMIT);
     this.done = this.#run(opts.pageSize);
   }
 
   async #run(pageSize?: number): Promise<ChannelResult> {
-    const reader = new ByteReader(this.#source, { chunk: READ_CHUNK });
+    const reader = new ByteReader(this.source, { chunk: READ_CHUNK });
     try {
       const items = parseMultifdChannel(reader, `connection ${this.#n}`, {
         pageSize,
@@ -89,7 +88,7 @@ export class ChannelParser {
         ...stop,
       });
     } finally {
-      this.#source.close();
+      this.source.close();
     }
     return this.#final();
   }
@@ -137,24 +136,9 @@ export class ChannelParser {
     this.#emit(e);
   }
 
-  /** A forwarded chunk (kept: pass a copy). Resolves when the parser has room again. */
-  push(chunk: Uint8Array): Promise<void> | undefined {
-    return this.#source.push(chunk);
-  }
-
-  /** A forwarded chunk read in place (see {@link PushSource.lend}). */
-  lend(chunk: Uint8Array): Promise<void> | undefined {
-    return this.#source.lend(chunk);
-  }
-
-  /** The channel's source→destination direction ended. */
-  end(): void {
-    this.#source.end();
-  }
-
   /** Stops parsing now (the tap is interrupted); `done` still resolves. */
-  abort(): void {
+  override abort(): void {
     this.#aborted = true;
-    this.#source.close();
+    super.abort();
   }
 }

@@ -16,7 +16,8 @@ import type { MigRecord } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
 import { RAM_CODE, type RamBatch } from "../protocol/ram_batch.ts";
 import type { PassEvent, TapEvent } from "./events.ts";
-import { PUSH_LIMIT, PushSource } from "./push_source.ts";
+import { PUSH_LIMIT } from "./push_source.ts";
+import { FedParser } from "./fed_parser.ts";
 
 /**
  * Most bytes the live parser holds to find the trailer that delimits device sections (a stream
@@ -130,8 +131,7 @@ class PassTracker {
 }
 
 /** The main channel's live parse. */
-export class LiveParser {
-  readonly #source: PushSource;
+export class LiveParser extends FedParser {
   /** The parse's result, once the stream ended (or the parser stopped). */
   readonly done: Promise<InspectResult>;
 
@@ -142,7 +142,8 @@ export class LiveParser {
     limit = PUSH_LIMIT,
     parse: LiveParseOptions = {},
   ) {
-    const source = this.#source = new PushSource(limit);
+    super(limit);
+    const source = this.source;
     const input: OpenedInput = {
       reader: new ByteReader(source),
       gzip: false,
@@ -170,28 +171,5 @@ export class LiveParser {
       }
       return res;
     });
-  }
-
-  /** A forwarded chunk (kept: pass a copy). Resolves when the parser has room again. */
-  push(chunk: Uint8Array): Promise<void> | undefined {
-    return this.#source.push(chunk);
-  }
-
-  /**
-   * A forwarded chunk read in place: its buffer must stay untouched until the returned promise
-   * resolves (see {@link PushSource.lend}).
-   */
-  lend(chunk: Uint8Array): Promise<void> | undefined {
-    return this.#source.lend(chunk);
-  }
-
-  /** The connection's source→destination direction ended. */
-  end(): void {
-    this.#source.end();
-  }
-
-  /** Stops parsing now (the tap is interrupted); `done` still resolves. */
-  abort(): void {
-    this.#source.close();
   }
 }
