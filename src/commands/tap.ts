@@ -35,7 +35,10 @@ export interface TapCommandOptions {
   interrupt?: Interruptible;
   /** Width of the summary text (a terminal's). */
   width?: number;
-  /** Bytes the main channel's parser may fall behind by. */
+  /**
+   * Bytes a connection's buffers per direction may hold (default 8 MiB): what its parser (the main
+   * channel's, a multifd channel's) may fall behind the forwarding by.
+   */
   parseLimit?: number;
 }
 

@@ -101,7 +101,7 @@ export function trailingError(at: CompressedAt, from: number, n: number): Stream
  * does). Bytes after the last frame that start no frame are an error, as `zstd -dc` (what
  * libvirt restores with) fails on them, except in an incomplete image ({@link
  * CompressedAt.lenient}) where they end the data, as a cut frame does (the parser then says
- * where the stream stops). Undefined where node:zlib has no such handle.
+ * where the stream stops).
  */
 function zstdStepSource(
   chunks: AsyncIterable<Uint8Array>,
@@ -118,6 +118,8 @@ function zstdStepSource(
   let done = false;
   let produced = 0;
   let closed = false;
+  /** Compressed offset where the last frame ended, where the decoder tells. */
+  let frameEnd: number | undefined;
   return {
     async read(buf: Uint8Array): Promise<number | null> {
       const room = Math.min(buf.length, ZSTD_STEP);
@@ -136,12 +138,18 @@ function zstdStepSource(
         } catch (e) {
           const kind = failureKind(e as Error, produced);
           if (at.lenient && kind !== "corrupt") break;
-          if (kind === "after") throw await trailing(at, before + inOff, inLen, it);
+          if (kind === "after") {
+            // The bad bytes start where the last frame ended: the decoder may have taken a
+            // few of them (a header's first bytes) in an earlier step.
+            const from = frameEnd ?? before + inOff;
+            throw await trailing(at, from, before + input.length - from, it);
+          }
           throw undecodable(at, e as Error);
         }
         const used = dec.used;
         inOff += used;
         produced += n;
+        if (dec.frameEnded) frameEnd = before + inOff;
         if (n > 0) return n;
         // No output: more input is needed, or there is none left (a cut frame ends here too).
         if (inputDone) break;

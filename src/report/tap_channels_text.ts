@@ -6,7 +6,7 @@
  */
 import type { TapState } from "./tap_state.ts";
 import { renderTable } from "./table.ts";
-import { stopText } from "./tap_text.ts";
+import { stopText } from "./tap_stop.ts";
 
 /**
  * The "Multifd channels" table (with a blank line after it), or nothing when no multifd channel

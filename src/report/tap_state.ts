@@ -1,8 +1,9 @@
 /**
  * What `migscope tap` has seen so far, folded from its events (src/tap/events.ts): the
  * connections with their byte counts, current rates and (multifd channels) page counts, the
- * pages of every connection, the dirty passes, the commands, the current section, the phase of the migration and how it ended. The live view and the final
- * text (tap_text.ts) are renderings of this state.
+ * pages of every connection, the dirty passes, the commands, the current section, the phase of
+ * the migration and how it ended. The live view and the final text (tap_text.ts) are renderings
+ * of this state.
  * @module
  */
 import type {

@@ -6,6 +6,7 @@
 import type { ParseErrorEvent, PassEvent, RefusedEvent } from "../tap/events.ts";
 import { connectionRate, dirtyRate, type TapConnection, type TapState } from "./tap_state.ts";
 import { finalChannels } from "./tap_channels_text.ts";
+import { stopText } from "./tap_stop.ts";
 import { type Column, fitLine, formatBytes, hexOffset, plural, renderTable } from "./table.ts";
 
 /** Passes the live frame shows (the last ones). */
@@ -67,21 +68,6 @@ function sectionText(s: TapState): string {
   const e = s.section!;
   const name = e.idstr !== undefined ? ` '${e.idstr}'` : "";
   return `${e.sectionId}${name} ${e.section} at ${e.offset}`;
-}
-
-/**
- * Where parsing stopped and why: the event's message (the parser's one-line error, which
- * starts with the offset, section and record it names) preceded by whichever of those the
- * message does not already hold, e.g. `offset 9000 (0x2328), section 2 'ram' PART at 8000,
- * PAGE record at 8990: unknown RAM flags 0x400`.
- */
-export function stopText(e: Omit<ParseErrorEvent, "type" | "t">): string {
-  const at = [
-    e.offset === null ? "" : `offset ${e.offset} (${hexOffset(e.offset)})`,
-    e.section ?? "",
-    e.record ?? "",
-  ].filter((p) => p && !e.message.includes(p));
-  return at.length ? `${at.join(", ")}: ${e.message}` : e.message;
 }
 
 /** The section line, or where parsing stopped (on two lines at most). */

@@ -21,7 +21,10 @@ export interface ConnectionContext {
   mainBefore(n: number): boolean;
   /** True when the main channel was already found (only the first one is parsed). */
   hasMain(): boolean;
-  /** Bytes the main channel's parser may fall behind by. */
+  /**
+   * Bytes a connection's buffers per direction may hold (default 8 MiB): what its parser (the main
+   * channel's, a multifd channel's) may fall behind the forwarding by.
+   */
   parseLimit?: number;
   /** Bytes per socket read. */
   chunk?: number;
@@ -149,7 +152,10 @@ export class TapConnection {
     return waits.length === 1 ? waits[0] : Promise.all(waits).then(() => {});
   }
 
-  /** The kind is known: its parser started, fed the bytes seen so far (resolves when it has room). */
+  /**
+   * The kind is known: its parser started, fed the bytes seen so far (resolves when it has
+   * room).
+   */
   #classified(c: Classified): Promise<void> | undefined {
     const ctx = this.#ctx;
     if (c.kind === "main" && !ctx.hasMain()) {

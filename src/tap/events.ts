@@ -1,8 +1,8 @@
 /**
  * What the tap reports while a migration passes through it, in order: connections opening
  * and closing, bytes per connection and direction, what the main channel's parser sees
- * (sections, commands, passes, page counts) and what each multifd channel's parser counts. The live terminal view and the NDJSON event
- * stream are both renderings of these events.
+ * (sections, commands, passes, page counts) and what each multifd channel's parser counts.
+ * The live terminal view and the NDJSON event stream are both renderings of these events.
  * @module
  */
 

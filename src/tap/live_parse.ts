@@ -52,8 +52,13 @@ export function rowEvent(row: TimelineRow, t: number, pass?: number): TapEvent |
   };
 }
 
-/** RAM record types that are pages (what a dirty pass counts). */
-const PAGE_TYPES = new Set(["zero", "page", "xbzrle", "compressed"]);
+/** RAM record types that are pages (what a dirty pass counts), by their batch code. */
+const PAGE_CODES: Partial<Record<string, number>> = {
+  zero: RAM_CODE.ZERO,
+  page: RAM_CODE.PAGE,
+  xbzrle: RAM_CODE.XBZRLE,
+  compressed: RAM_CODE.COMPRESSED,
+};
 
 /**
  * Follows the RAM records inspectStream visits: the dirty pass of each section's last page
@@ -74,10 +79,11 @@ class PassTracker {
     this.#now = now;
   }
 
+  /** A page record handed over alone (pages normally come in batches: {@link visitBatch}). */
   visit = (rec: MigRecord): void => {
-    if (rec.kind !== "ram" || !PAGE_TYPES.has(rec.type)) return;
-    const code = rec.type === "zero" ? RAM_CODE.ZERO : rec.type === "xbzrle" ? RAM_CODE.XBZRLE : 0;
-    this.#page(rec.pass, code, rec.length);
+    if (rec.kind !== "ram") return;
+    const code = PAGE_CODES[rec.type];
+    if (code !== undefined) this.#page(rec.pass, code, rec.length);
   };
 
   /** The page records of a batch, counted by pass. */
@@ -163,8 +169,8 @@ export class LiveParser extends FedParser {
       onRow,
     };
     this.done = inspectStream(input, opts).then((res) => {
+      source.close(); // first: the lent buffers go back even if an emit below throws
       passes.flush();
-      source.close();
       if (res.error) {
         const { offset, section, record, message } = errorObject(res.error);
         emit({ type: "parse-error", t: now(), offset, section, record, message });

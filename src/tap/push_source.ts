@@ -127,6 +127,8 @@ export class PushSource implements ByteSource {
         throw new EndOfStreamError(this.#taken - (n - left), n, n - left);
       }
       if (!this.#chunks.length) {
+        // Room made so far goes to waiting producers first: the bytes still to skip come from them.
+        if (this.#buffered <= this.#limit) this.#wakeWriters();
         await new Promise<void>((resolve) => this.#reader = resolve);
         continue;
       }

@@ -2,8 +2,9 @@
  * The tap: a proxy between a migration source and its destination that forwards every
  * connection the source opens (main channel, multifd channels, postcopy preempt) byte for byte,
  * each to its own destination connection opened in accept order, parses the main channel and
- * counts each multifd channel's pages as they pass, tells what it sees as {@link TapEvent}s, and optionally records both directions of
- * every connection. It ends when every connection has closed.
+ * counts each multifd channel's pages as they pass, tells what it sees as {@link TapEvent}s,
+ * and optionally records both directions of every connection. It ends when every connection
+ * has closed.
  * @module
  */
 import { StreamError } from "../protocol/errors.ts";
@@ -37,7 +38,10 @@ export interface TapOptions {
   onEvent(e: TapEvent): void;
   /** Aborting it ends the tap: connections closed, recordings and manifest kept. */
   signal?: AbortSignal;
-  /** Bytes the main channel's parser may fall behind the forwarding by (default 8 MiB). */
+  /**
+   * Bytes a connection's buffers per direction may hold (default 8 MiB): what its parser (the main
+   * channel's, a multifd channel's) may fall behind the forwarding by.
+   */
   parseLimit?: number;
   /** Page size and vmdesc for the main channel's parser (as inspect's options). */
   parse?: LiveParseOptions;

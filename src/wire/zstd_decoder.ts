@@ -45,6 +45,11 @@ export interface ZstdDecoder {
   ): number;
   /** Input bytes the last step consumed. */
   readonly used: number;
+  /**
+   * The last step ended a frame exactly where its input stops (libzstd's "frame complete"),
+   * where the decoder can tell; false otherwise (node:zlib's handle never tells).
+   */
+  readonly frameEnded: boolean;
   close(): void;
 }
 
@@ -60,6 +65,7 @@ type ZstdModule = {
 
 class HandleDecoder implements ZstdDecoder {
   used = 0;
+  readonly frameEnded = false;
   readonly #stream: ZstdStream;
   readonly #handle: NonNullable<ReturnType<typeof syncHandle>>;
   readonly #flush: [number, number];

@@ -48,6 +48,7 @@ function address(view: Uint8Array): bigint {
 /** A decoding stream of libzstd's; see {@link systemZstdDecoder}. */
 class SystemDecoder implements ZstdDecoder {
   used = 0;
+  frameEnded = false;
   readonly #z: Lib;
   #ds: Deno.PointerValue;
   /** ZSTD_inBuffer and ZSTD_outBuffer: { pointer, size, pos }. */
@@ -78,6 +79,7 @@ class SystemDecoder implements ZstdDecoder {
     o[2] = BigInt(outOff);
     const r = this.#z.ZSTD_decompressStream(this.#ds, o, i);
     this.used = Number(i[2]) - inOff;
+    this.frameEnded = r === 0n; // a frame decoded and flushed: the input stops at its end
     if (this.#z.ZSTD_isError(r)) {
       const name = this.#z.ZSTD_getErrorName(r);
       throw new Error(name ? new Deno.UnsafePointerView(name).getCString() : "zstd error");

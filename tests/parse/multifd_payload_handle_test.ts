@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import zlib from "node:zlib";
 import { Buffer } from "node:buffer";
 import { payloadDecoder, PayloadError } from "../../src/parse/multifd_payload.ts";
+import { systemZstdDecoder } from "../../src/wire/zstd_system.ts";
 
 const PAGE = 4096;
 
@@ -60,6 +61,12 @@ const PATHS = [
   ["handle", { nodeZstd: true }],
   ["stream", { streamPath: true }],
 ] as const;
+
+Deno.test("the system libzstd path is the system's libzstd (this test runs with -A)", () => {
+  const d = systemZstdDecoder();
+  assert.ok(d, "libzstd.so.1 loads (Debian's libzstd1)");
+  d.close();
+});
 
 for (const [path, options] of PATHS) {
   const streamPath = path === "stream";

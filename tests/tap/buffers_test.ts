@@ -127,3 +127,15 @@ Deno.test("a lent chunk is given back once the reader took all of it (or the sou
   await pending;
   assert.equal(other.lend(new Uint8Array(1)), undefined);
 });
+
+Deno.test("a skip that empties the queue lets a producer waiting for room go on before it waits for more bytes", async () => {
+  const s = new PushSource(4);
+  assert.equal(s.push(new Uint8Array(4)), undefined);
+  const waiting = s.push(new Uint8Array(4))!; // past the limit: waits for room
+  const skipped = s.skip(12); // the 8 queued, then 4 the producer sends once it may
+  await waiting;
+  s.push(new Uint8Array(4));
+  const late = new Promise((r) => setTimeout(() => r("stuck"), 2000));
+  assert.equal(await Promise.race([skipped.then(() => "done"), late]), "done");
+  s.end();
+});
