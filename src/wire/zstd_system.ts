@@ -45,6 +45,12 @@ function address(view: Uint8Array): bigint {
   return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(view)));
 }
 
+/**
+ * Frees the native stream of a decoder dropped without {@link SystemDecoder.close} (a library
+ * user abandoning a source): its window (up to 128 MiB for a large frame) is not kept forever.
+ */
+const dropped = new FinalizationRegistry<Deno.PointerObject>((ds) => lib?.ZSTD_freeDStream(ds));
+
 /** A decoding stream of libzstd's; see {@link systemZstdDecoder}. */
 class SystemDecoder implements ZstdDecoder {
   used = 0;
@@ -58,6 +64,7 @@ class SystemDecoder implements ZstdDecoder {
   constructor(z: Lib, ds: Deno.PointerObject) {
     this.#z = z;
     this.#ds = ds;
+    dropped.register(this, ds, this);
   }
 
   step(
@@ -89,6 +96,7 @@ class SystemDecoder implements ZstdDecoder {
 
   close(): void {
     if (this.#ds === null) return;
+    dropped.unregister(this);
     this.#z.ZSTD_freeDStream(this.#ds);
     this.#ds = null;
   }
