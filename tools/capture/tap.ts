@@ -9,6 +9,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { classify, type Connection, type Relay } from "./proxy.ts";
+import type { ChannelResult } from "../../src/tap/live_channel.ts";
 
 const MAIN = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
 
@@ -22,17 +23,8 @@ export interface TapManifestConnection {
   d2s: number;
   first?: string;
   error?: string;
-  /** A multifd channel's live counts (src/tap/live_channel.ts ChannelResult). */
-  multifd?: {
-    packets: number;
-    syncs: number;
-    normalPages: number;
-    zeroPages: number;
-    payloadBytes: number;
-    compression?: string;
-    deviceState: number;
-    stopped?: { offset: number | null; message: string };
-  };
+  /** A multifd channel's live counts. */
+  multifd?: ChannelResult;
 }
 
 /** What the tap left behind. */
