@@ -32,3 +32,28 @@ export function userPath(p: string): string {
   if (p === "-" || p.startsWith("tcp:") || p.startsWith("/")) return p;
   return joinPath(Deno.env.get("INIT_CWD") ?? Deno.cwd(), p);
 }
+
+/** `NAME=FILE` (or, without `path`, `NAME=VALUE`) pairs of a repeated option `flag`. */
+export function pairs(list: string[] | undefined, flag: string, path = true): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const item of list ?? []) {
+    const i = item.indexOf("=");
+    if (i <= 0 || i === item.length - 1) {
+      throw new UsageError(`${flag} takes NAME=${path ? "FILE" : "VALUE"}, got '${item}'`);
+    }
+    const name = item.slice(0, i);
+    if (m.has(name)) throw new UsageError(`${flag} names '${name}' twice`);
+    m.set(name, path ? userPath(item.slice(i + 1)) : item.slice(i + 1));
+  }
+  return m;
+}
+
+/**
+ * A command's error line on stderr: `migscope: CMD: …`, or for an interruption (exit 130 / 143)
+ * `migscope: …` as every command tells it (src/commands/interrupt.ts).
+ */
+export function printError(cmd: string, res: { code: number; error?: string }): void {
+  if (!res.error) return;
+  const interrupted = res.code === 130 || res.code === 143;
+  console.error(`migscope: ${interrupted ? "" : `${cmd}: `}${res.error}`);
+}

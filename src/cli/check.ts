@@ -1,24 +1,14 @@
 /**
- * Arguments of `check`. {@link checkMain} answers its own help and argument mistakes (one line,
- * exit 2), as src/cli/main.ts runs it.
+ * Arguments of `check` (help and argument mistakes are answered by src/cli/main.ts, as for every
+ * command).
  * @module
  */
 import { runCheck } from "../commands/check.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
 import { textOut } from "../commands/io.ts";
-import { UsageError, userPath } from "./args.ts";
-import { argumentError, CHECK_HELP, didYouMean } from "./help.ts";
-import { ArgumentError, parseArgs } from "./parse_args.ts";
+import { printError, UsageError, userPath } from "./args.ts";
+import { parseArgs } from "./parse_args.ts";
 import { terminalWidth } from "./terminal.ts";
-
-/** The options CHECK_HELP lists, and the destination file options (for "did you mean"). */
-const OPTIONS = [
-  ...new Set([
-    ...CHECK_HELP.match(/--[a-z][a-z-]*/g) ?? [],
-    "--destination",
-    "--save-destination",
-  ]),
-];
 
 /** Options of the destination's command line that check sets itself. */
 const OWN: Record<string, string> = {
@@ -30,14 +20,6 @@ const OWN: Record<string, string> = {
   "-daemonize": "check runs the destination itself",
 };
 
-function mistake(e: ArgumentError): string {
-  if (e.code !== "ERR_PARSE_ARGS_UNKNOWN_OPTION") return argumentError("check", e);
-  const opt = (/'([^']*)'/.exec(e.message)?.[1] ?? "").split("=")[0];
-  const near = didYouMean(opt, OPTIONS);
-  return `check: unknown option '${opt}'${near ? ` (did you mean ${near}?)` : ""} ` +
-    "(see migscope help check)";
-}
-
 /** A QEMU binary: a path when it names a directory, else a command looked up in PATH. */
 function binary(p: string): string {
   return p.includes("/") ? userPath(p) : p;
@@ -47,7 +29,8 @@ function destinationArgs(args: string[], end: number): string[] | undefined {
   if (end < 0) return undefined;
   const rest = args.slice(end + 1);
   for (const a of rest) {
-    const why = OWN[a.split("=")[0]];
+    // QEMU takes `--incoming` as `-incoming`.
+    const why = OWN[a.split("=")[0].replace(/^--(?=\w)/, "-")];
     if (why) throw new UsageError(`${a} after --: ${why}`);
   }
   return rest;
@@ -82,7 +65,8 @@ function destinationChoice(
   }
 }
 
-async function run(args: string[]): Promise<number> {
+/** `check` entry point: resolves the exit code (0 loads, 1 will not load, 2 bad input/usage). */
+export async function checkMain(args: string[]): Promise<number> {
   const end = args.indexOf("--");
   const { values, positionals } = parseArgs({
     args: end < 0 ? args : args.slice(0, end),
@@ -121,32 +105,9 @@ async function run(args: string[]): Promise<number> {
       }, textOut(Deno.stdout)),
       interrupt,
     );
-    if (res.error) console.error(`migscope: check: ${res.error}`);
+    printError("check", res);
     return res.code;
   } finally {
     interrupt.dispose();
-  }
-}
-
-/** `check` entry point: resolves the exit code (0 loads, 1 will not load, 2 bad input/usage). */
-export async function checkMain(args: string[]): Promise<number> {
-  const end = args.indexOf("--");
-  const opts = end < 0 ? args : args.slice(0, end);
-  if (opts.includes("--help") || opts.includes("-h")) {
-    console.log(CHECK_HELP);
-    return 0;
-  }
-  try {
-    return await run(args);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`migscope: ${e.message} (see migscope help check)`);
-      return 2;
-    }
-    if (e instanceof ArgumentError) {
-      console.error(`migscope: ${mistake(e)}`);
-      return 2;
-    }
-    throw e;
   }
 }

@@ -8,22 +8,8 @@ import { stderrProgress } from "./terminal.ts";
 import { runReplay } from "../commands/replay.ts";
 import { textOut } from "../commands/io.ts";
 import { Interrupts, settled } from "../commands/interrupt.ts";
-import { UsageError, userPath } from "./args.ts";
+import { pairs, UsageError, userPath } from "./args.ts";
 import { parsePageSize, parseSize } from "./size.ts";
-
-function pairs(list: string[] | undefined, flag: string, path = true): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const item of list ?? []) {
-    const i = item.indexOf("=");
-    if (i <= 0 || i === item.length - 1) {
-      throw new UsageError(`${flag} takes NAME=${path ? "FILE" : "VALUE"}, got '${item}'`);
-    }
-    const name = item.slice(0, i);
-    if (m.has(name)) throw new UsageError(`${flag} names '${name}' twice`);
-    m.set(name, path ? userPath(item.slice(i + 1)) : item.slice(i + 1));
-  }
-  return m;
-}
 
 /** Options that contradict each other or that nothing would act on (exit 2, one line). */
 function checkConflicts(

@@ -123,13 +123,8 @@ export function readBitmap(ra: RandomAccess, b: RamBlockInfo, pageSize: number):
   return bm;
 }
 
-/** Present and zero page counts of a block, from its bitmap. */
-export function bitmapCounts(
-  ra: RandomAccess,
-  b: RamBlockInfo,
-  pageSize: number,
-): { present: number; zero: number } {
-  const pages = b.size / pageSize;
-  const present = countSet(readBitmap(ra, b, pageSize), pages);
+/** Present and zero page counts of a block of `pages` pages, from its bitmap `bm`. */
+export function bitmapCounts(bm: Uint8Array, pages: number): { present: number; zero: number } {
+  const present = countSet(bm, pages);
   return { present, zero: pages - present };
 }

@@ -4,7 +4,7 @@
  * malformed record with what was read before it.
  * @module
  */
-import { bitmapCounts } from "../parse/mapped_ram.ts";
+import { bitmapCounts, readBitmap } from "../parse/mapped_ram.ts";
 import type { OpenedInput } from "../parse/input.ts";
 import { type ParseOptions, parseStreamItems } from "../parse/stream.ts";
 import type { StreamError } from "../protocol/errors.ts";
@@ -106,7 +106,7 @@ function mappedRamCounts(input: OpenedInput, summary: Summary): Error | undefine
     }
     try {
       const info = { name: b.name, size: b.size, mappedRam: { ...m, version: 1, pageSize: ps } };
-      Object.assign(m, bitmapCounts(ra, info, ps));
+      Object.assign(m, bitmapCounts(readBitmap(ra, info, ps), b.size / ps));
     } catch (e) {
       return e as Error;
     }

@@ -39,6 +39,10 @@ const USAGE: [string[], string][] = [
     [SAMPLE, "--qemu", "q", "--", "-incoming", "defer"],
     "migscope: -incoming after --: check never loads the stream",
   ],
+  [
+    [SAMPLE, "--qemu", "q", "--", "--incoming", "defer"],
+    "migscope: --incoming after --: check never loads the stream",
+  ],
   [["--qemu", "q"], "migscope: check takes exactly one INPUT"],
 ];
 

@@ -44,9 +44,10 @@ function mappedRam(input: OpenedInput, summary: Summary, blocks: RamBlockInfo[],
     }
     try {
       const withSize = { ...info, mappedRam: { ...info.mappedRam!, pageSize: ps } };
-      Object.assign(b.mappedRam, bitmapCounts(ra, withSize, ps));
+      const bm = readBitmap(ra, withSize, ps); // read once: counted, then mapped
+      Object.assign(b.mappedRam, bitmapCounts(bm, b.size / ps));
       map.grid(b.name, b.size, ps);
-      map.addBitmap(b.name, readBitmap(ra, withSize, ps));
+      map.addBitmap(b.name, bm);
     } catch (e) {
       return e as Error;
     }
