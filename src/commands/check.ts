@@ -71,12 +71,8 @@ const CHANNELS: Record<string, string> = {
     "of a migration, check the main stream",
 };
 
-/** Rejects --snapshot on what is no qcow2 image, and a channel capture. */
+/** Rejects a channel capture (openInput rejects --snapshot on what is no qcow2 image). */
 async function checkable(opts: CheckOptions, input: OpenedInput): Promise<void> {
-  if (opts.snapshot !== undefined && !input.container?.startsWith("qcow2")) {
-    const what = input.container ?? (input.gzip ? "a gzip file" : "a bare stream");
-    throw new BadInput(`--snapshot applies to qcow2 images, ${opts.input} is ${what}`);
-  }
   const n = Math.min(await input.reader.peekUpTo(SNIFF_BYTES), SNIFF_BYTES);
   const what = CHANNELS[sniff(input.reader.peekBytes(n)).kind];
   if (what) throw new BadInput(`${opts.input}: ${what}`);

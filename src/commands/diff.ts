@@ -81,16 +81,13 @@ async function open(side: string, x: DiffInput): Promise<{ input: OpenedInput; v
   const o = await openWithVmdesc(x.path, x.vmdesc, { snapshot: x.snapshot });
   if (!o.ok) {
     throw new SideError(
-      `${side}: ${o.error.replace(/^--vmdesc /, `--vmdesc-${side.toLowerCase()} `)}`,
+      `${side}: ${
+        o.error.replace(/^--vmdesc /, `--vmdesc-${side.toLowerCase()} `)
+          .replace(/: --snapshot /, `: --snapshot-${side.toLowerCase()} `)
+      }`,
     );
   }
   try {
-    if (x.snapshot !== undefined && !o.input.container?.startsWith("qcow2")) {
-      const what = o.input.container ?? (o.input.gzip ? "a gzip file" : "a bare stream");
-      throw new SideError(
-        `${side}: --snapshot-${side.toLowerCase()} applies to qcow2 images, ${x.path} is ${what}`,
-      );
-    }
     const n = Math.min(await o.input.reader.peekUpTo(SNIFF_BYTES), SNIFF_BYTES);
     const kind = sniff(o.input.reader.peekBytes(n));
     if (kind.kind !== "migration") {

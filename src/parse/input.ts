@@ -9,7 +9,7 @@ import type { VmDesc } from "../protocol/records.ts";
 import { ByteReader } from "../wire/reader.ts";
 import { gunzipSource } from "../wire/gzip.ts";
 import { fileSource, streamSource } from "../wire/source.ts";
-import { openContainer } from "../container/open.ts";
+import { openContainer, SnapshotChoiceError } from "../container/open.ts";
 import { detectKind, SNIFF_BYTES } from "../container/detect.ts";
 import { prefixedSource, readSourceFully } from "../container/bytes.ts";
 import { parseStream } from "./stream.ts";
@@ -111,6 +111,27 @@ async function openStreamInput(
 export async function openInput(
   input: string | ReadableStream<Uint8Array>,
   opts: OpenOptions = {},
+): Promise<OpenedInput> {
+  const opened = await openAny(input, opts);
+  if (opts.snapshot !== undefined && !opened.container?.startsWith("qcow2")) {
+    // Never read the whole input when a snapshot was asked for: say what it is instead.
+    opened.close();
+    const what = opened.container
+      ? `a ${opened.container}`
+      : opened.gzip
+      ? "a gzip file"
+      : "a bare stream";
+    throw new SnapshotChoiceError(
+      [],
+      `--snapshot applies to qcow2 images, not to ${what}`,
+    );
+  }
+  return opened;
+}
+
+async function openAny(
+  input: string | ReadableStream<Uint8Array>,
+  opts: OpenOptions,
 ): Promise<OpenedInput> {
   if (typeof input !== "string") return await openStreamInput(input, "stream");
   if (input === "-") return await openStreamInput(Deno.stdin.readable, "stdin");

@@ -24,7 +24,7 @@ async function rejected(args: string[], line: RegExp): Promise<void> {
 Deno.test("check --snapshot on a bare stream: exit 2, one line (as diff)", async () => {
   await rejected(
     [SAMPLE, "--snapshot", "foo", "--against", DUMP],
-    /^migscope: check: --snapshot applies to qcow2 images, .*small-block\.mig is a bare stream$/,
+    /^migscope: check: cannot open .*small-block\.mig: --snapshot applies to qcow2 images, not to a bare stream$/,
   );
   // Without --snapshot the same input is checked (exit 0 loads or 1 will not).
   const r = await runCheckCli([SAMPLE, "--against", DUMP]);

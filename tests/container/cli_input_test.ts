@@ -57,3 +57,38 @@ Deno.test({
     assert.match(r.stderr, /choose one with --snapshot NAME\|ID: 1 'snapA', 2 'snapB'/);
   },
 });
+
+Deno.test({
+  name:
+    "--snapshot on what is no qcow2 image (a bare capture, a libvirt save image): exit 2, one line, for inspect, replay and report",
+  ignore: !present,
+  async fn() {
+    const bare = new URL("../../samples/small-xbzrle.mig", import.meta.url).pathname;
+    const save = await savedVmFile("l1_libvirt_save_raw", "container.save");
+    const out = await Deno.makeTempDir();
+    try {
+      for (const [file, what] of [[bare, "a bare stream"], [save, "a libvirt save image (raw)"]]) {
+        for (
+          const args of [
+            ["inspect", file],
+            ["replay", file, "--out", `${out}/r`],
+            ["report", file, "-o", `${out}/r.html`],
+          ]
+        ) {
+          const r = await runCli([...args, "--snapshot", "snapA"]);
+          assert.equal(r.code, 2, `${args[0]}: ${r.stderr}`);
+          const err = r.stderr.trim();
+          assert.equal(err.split("\n").length, 1, err);
+          assert.ok(err.endsWith(`--snapshot applies to qcow2 images, not to ${what}`), err);
+        }
+      }
+      const files = (dir: string): string[] =>
+        [...Deno.readDirSync(dir)].flatMap((e) =>
+          e.isDirectory ? files(`${dir}/${e.name}`) : [e.name]
+        );
+      assert.deepEqual(files(out), [], "no file written");
+    } finally {
+      await Deno.remove(out, { recursive: true });
+    }
+  },
+});

@@ -70,11 +70,11 @@ function cases(
     ],
     [
       [capture, capture, "--snapshot-b", "snapA"],
-      `migscope: diff: B: --snapshot-b applies to qcow2 images, ${capture} is a bare stream`,
+      `migscope: diff: B: cannot open ${capture}: --snapshot-b applies to qcow2 images, not to a bare stream`,
     ],
     [
       [gz, capture, "--snapshot-a", "snapA"],
-      `migscope: diff: A: --snapshot-a applies to qcow2 images, ${gz} is a gzip file`,
+      `migscope: diff: A: cannot open ${gz}: --snapshot-a applies to qcow2 images, not to a gzip file`,
     ],
     [
       [qcow2, capture, "--snapshot-a", "snapC"],
