@@ -10,15 +10,16 @@
  *   instead of Z_OK;
  * - qatzip: one gzip blob per packet.
  * Output is bounded: a payload that inflates past the packet's pages is an error as soon as it
- * does. node:zlib is loaded only when a compressed channel is met. zstd is decoded by the
- * system's libzstd where it can be used (src/parse/multifd_zstd.ts; about 30 % faster), zlib and
- * otherwise zstd by the zlib handle's synchronous write straight into the packet's pages ({@link
- * HandleDecoder}, as src/container/decompress.ts does for zstd containers), with the node:stream
- * decoder as the fallback where node:zlib has no such handle.
+ * does. node:zlib is loaded only when a compressed channel is met. zstd is stepped straight into
+ * the packet's pages (src/parse/multifd_zstd.ts) by the system's libzstd where it can be used
+ * (about 30 % faster), else by node:zlib's (src/wire/zstd_decoder.ts, as containers are); zlib by
+ * the zlib handle's synchronous write ({@link HandleDecoder}); each with the node:stream decoder
+ * as the fallback where node:zlib has no such handle.
  * @module
  */
 import { syncHandle, type ZlibHandle, type ZlibInternals } from "../wire/zlib_handle.ts";
 import { systemZstdDecoder } from "../wire/zstd_system.ts";
+import { zstdDecoder } from "../wire/zstd_decoder.ts";
 import { ZstdStepDecoder } from "./multifd_zstd.ts";
 import { type PayloadDecoder, PayloadError } from "./payload_decoder.ts";
 import type { MultifdCompression } from "../protocol/multifd.ts";
@@ -60,17 +61,16 @@ export async function payloadDecoder(
           z.createInflate({ chunkSize: 512 << 10 }),
           z.constants.Z_SYNC_FLUSH,
         );
-    case "zstd":
-      return handle(
+    case "zstd": {
+      // node:zlib's own zstd, stepped as the system's is (src/wire/zstd_decoder.ts).
+      const dec = options.streamPath ? undefined : zstdDecoder(z);
+      if (dec) return new ZstdStepDecoder(dec);
+      return new ContinuingDecoder(
         "zstd",
-        z.createZstdDecompress() as unknown as NodeStream,
+        z.createZstdDecompress({ chunkSize: 512 << 10 }) as unknown as NodeStream,
         z.constants.ZSTD_e_flush,
-      ) ??
-        new ContinuingDecoder(
-          "zstd",
-          z.createZstdDecompress({ chunkSize: 512 << 10 }) as unknown as NodeStream,
-          z.constants.ZSTD_e_flush,
-        );
+      );
+    }
     case "qpl":
       return new PageDeflateDecoder(pageSize, (b, o) => z.inflateRawSync(b, o));
     case "uadk":
@@ -87,7 +87,7 @@ function why(e: unknown): string {
 }
 
 /**
- * zlib or zstd: one decoder for the whole channel, driven by the handle's synchronous write
+ * zlib: one decoder for the whole channel, driven by the handle's synchronous write
  * straight into the packet's pages — no node:stream, no output chunks, no copy, no wait for
  * callbacks (through node:stream, replay of a 1 GiB guest's zstd multifd capture took 1.03 s
  * instead of 0.88 s, its channels' parse and decode alone 0.65 s instead of 0.45 s). Output

@@ -220,6 +220,8 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
   let posBlock = st.lastPosBlock;
   let posAddr = st.lastPosAddr;
   let pass = st.pass;
+  // After POSTCOPY_RUN every page is the postcopy pass (set between batches, by a command).
+  const postcopyPass = st.info.postcopyPass;
   try {
     while (n < cap) {
       if (end - p < 8) return 8;
@@ -265,9 +267,10 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
       if (code === RAM_CODE.XBZRLE) {
         batch.covered[n] = xbzrleCovered(st, buf, q + 3, len, offset);
       } else if (code === RAM_CODE.COMPRESSED) checkCompressed(st, buf, q + 4, len, offset);
-      if (blk < posBlock || (blk === posBlock && addr <= posAddr)) pass++;
+      if (postcopyPass !== undefined) pass = postcopyPass;
+      else if (blk < posBlock || (blk === posBlock && addr <= posAddr)) pass++;
       else if (pass === 0) pass = 1;
-      posBlock = st.postcopyRun ? -1 : blk; // after POSTCOPY_RUN no page wraps (startPostcopy)
+      posBlock = blk;
       posAddr = addr;
       const fill = code === RAM_CODE.ZERO ? buf[q] : 0;
       put(batch, n++, code, flags, offset, total, addr, blk, pass, fill, q + hdr, len);

@@ -66,8 +66,6 @@ export class ParseState {
   lastPosBlock = -1;
   lastPosAddr = -1;
   pass = 0;
-  /** POSTCOPY_RUN was read: every page after it belongs to one pass (`info.postcopyPass`). */
-  postcopyRun = false;
   vmdesc?: VmDesc;
   vmdescIndex?: Map<string, VmdescDevice>;
   readonly packages: PackageFrame[] = [];
@@ -89,14 +87,11 @@ export class ParseState {
 
   /**
    * POSTCOPY_RUN: the pages after it (the background sweep and the pages the destination
-   * requested, in no address order) are one pass, the next one: its first page starts it as a
-   * wrap would, and readRamBatch sees no wrap after it.
+   * requested, in no address order) are one pass, the next one (readRamBatch gives every page
+   * after it that pass instead of counting wraps).
    */
   startPostcopy(): void {
-    if (this.postcopyRun) return;
-    this.postcopyRun = true;
-    this.info.postcopyPass = this.pass + 1;
-    this.lastPosBlock = Infinity;
+    this.info.postcopyPass ??= this.pass + 1;
   }
 
   get pageSize(): number {

@@ -168,8 +168,8 @@ export class LiveParser extends FedParser {
       visitBatch: passes.visitBatch,
       onRow,
     };
-    this.done = inspectStream(input, opts).then((res) => {
-      source.close(); // first: the lent buffers go back even if an emit below throws
+    // The source is closed first whatever happens: the lent buffers go back to the forwarding.
+    this.done = inspectStream(input, opts).finally(() => source.close()).then((res) => {
       passes.flush();
       if (res.error) {
         const { offset, section, record, message } = errorObject(res.error);

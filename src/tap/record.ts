@@ -45,10 +45,15 @@ export class Recording {
     } catch (e) {
       throw new RecordError(`cannot create ${dir}: ${message(e)}`);
     }
-    const st = await Deno.lstat(dir);
-    if (!st.isDirectory) throw new RecordError(`${dir} is not a directory (or is a symlink)`);
     const names: string[] = [];
-    for await (const e of Deno.readDir(dir)) names.push(e.name);
+    try {
+      const st = await Deno.lstat(dir);
+      if (!st.isDirectory) throw new RecordError(`${dir} is not a directory (or is a symlink)`);
+      for await (const e of Deno.readDir(dir)) names.push(e.name);
+    } catch (e) {
+      if (e instanceof RecordError) throw e;
+      throw new RecordError(`cannot read ${dir}: ${message(e)}`);
+    }
     if (names.includes(MANIFEST)) {
       throw new RecordError(`${dir} holds an earlier recording (${MANIFEST}): record elsewhere`);
     }

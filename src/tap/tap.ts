@@ -49,7 +49,7 @@ export interface TapOptions {
   replayArgs?: string[];
   /** Connections open at once; one more is closed at once (default {@link MAX_CONNECTIONS}). */
   maxConnections?: number;
-  /** Bytes per socket read (default 256 KiB). */
+  /** Most bytes per socket read (default 1 MiB; reads start at 64 KiB and grow). */
   chunk?: number;
   /** Milliseconds between two bytes events of a connection (default 100). */
   bytesEveryMs?: number;

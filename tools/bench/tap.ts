@@ -6,7 +6,8 @@
  * .cache/bench/. The source is `socat -u OPEN:stream TCP:…`, the destination a sink
  * (`socat -u TCP-LISTEN:… OPEN:/dev/null`); each run is timed from the source's start to the
  * sink's end, the relay already listening (its start-up is not counted). Runs alternate. A third
- * relay, `socat -b 262144 TCP-LISTEN:… TCP:…`, reads as much per call as the tap (CHUNK_BYTES):
+ * relay, `socat -b 1048576 TCP-LISTEN:… TCP:…`, reads as much per call as the tap does once its
+ * reads have grown (CHUNK_BYTES; they start at 64 KiB):
  * socat's default buffer is 8 KiB.
  * Without socat, {@link benchTap} throws, saying so.
  *
@@ -25,7 +26,7 @@ export interface TapBench {
   /** Stream through `socat` relaying the same way, milliseconds. */
   socatMs: number;
   /**
-   * The same through `socat -b 262144` (socat reads 8 KiB at a time unless told: this relay
+   * The same through `socat -b 1048576` (socat reads 8 KiB at a time unless told: this relay
    * reads as much per call as the tap does), milliseconds.
    */
   socatChunkMs: number;

@@ -61,9 +61,7 @@ async function tee(src: Deno.Conn, dst: Deno.Conn, file: string): Promise<void> 
         break;
       }
     }
-    try {
-      dst.closeWrite();
-    } catch { /* closed */ }
+    await dst.closeWrite().catch(() => {}); // already closed
   })();
   const backward = (async () => {
     const buf = new Uint8Array(1 << 16);
@@ -82,9 +80,7 @@ async function tee(src: Deno.Conn, dst: Deno.Conn, file: string): Promise<void> 
         break;
       }
     }
-    try {
-      src.closeWrite();
-    } catch { /* closed */ }
+    await src.closeWrite().catch(() => {}); // already closed
   })();
   await Promise.all([forward, backward]);
   out.close();
