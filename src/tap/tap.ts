@@ -250,11 +250,19 @@ export class Tap {
   async #connect(src: Deno.Conn): Promise<void> {
     const n = this.#conns.length;
     const to = this.#opts.to;
-    let dst: Deno.Conn;
+    let dst: Deno.Conn | undefined;
     try {
-      dst = to.transport === "unix"
-        ? await Deno.connect({ transport: "unix", path: to.path })
-        : await Deno.connect({ hostname: to.hostname, port: to.port });
+      const connecting = to.transport === "unix"
+        ? Deno.connect({ transport: "unix", path: to.path })
+        : Deno.connect({ hostname: to.hostname, port: to.port });
+      // A connect cannot be cancelled: once the tap ends (Ctrl-C), stop waiting for it (a
+      // destination that drops packets keeps it pending for minutes) and close it if it comes.
+      dst = await Promise.race([connecting, this.#endedP.then(() => undefined)]);
+      if (!dst) {
+        connecting.then((c) => c.close(), () => {});
+        src.close();
+        return;
+      }
     } catch (e) {
       src.close();
       this.#unreachable ??= `cannot connect to the destination ${formatAddress(to)} for ` +
