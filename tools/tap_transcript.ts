@@ -28,7 +28,7 @@ const sinkPort = (sink.addr as Deno.NetAddr).port;
     })();
   }
 })();
-const tap = new Deno.Command("deno", {
+const tap = new Deno.Command(Deno.execPath(), {
   args: [
     "run",
     "-A",
