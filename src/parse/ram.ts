@@ -220,8 +220,7 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
   let posBlock = st.lastPosBlock;
   let posAddr = st.lastPosAddr;
   let pass = st.pass;
-  // After POSTCOPY_RUN every page is the postcopy pass (set between batches, by a command).
-  const postcopyPass = st.info.postcopyPass;
+  const wraps = st.info.postcopyPass === undefined; // after POSTCOPY_RUN: one pass, no wraps
   try {
     while (n < cap) {
       if (end - p < 8) return 8;
@@ -245,9 +244,7 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
       }
       let q = p + 8;
       if ((flags & RAM_FLAG.CONTINUE) === 0) {
-        if (end - p < 9 || end - p < 9 + buf[p + 8]) {
-          return end - p < 9 ? 9 : 9 + buf[p + 8];
-        }
+        if (end - p < 9 || end - p < 9 + buf[p + 8]) return end - p < 9 ? 9 : 9 + buf[p + 8];
         blk = namedBlock(st, buf, p, end, code, offset);
         q = p + 9 + buf[p + 8];
       }
@@ -267,8 +264,7 @@ export function readRamBatch(st: ParseState, batch: RamBatch): number {
       if (code === RAM_CODE.XBZRLE) {
         batch.covered[n] = xbzrleCovered(st, buf, q + 3, len, offset);
       } else if (code === RAM_CODE.COMPRESSED) checkCompressed(st, buf, q + 4, len, offset);
-      if (postcopyPass !== undefined) pass = postcopyPass;
-      else if (blk < posBlock || (blk === posBlock && addr <= posAddr)) pass++;
+      if (wraps && (blk < posBlock || (blk === posBlock && addr <= posAddr))) pass++;
       else if (pass === 0) pass = 1;
       posBlock = blk;
       posAddr = addr;

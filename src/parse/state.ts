@@ -87,11 +87,11 @@ export class ParseState {
 
   /**
    * POSTCOPY_RUN: the pages after it (the background sweep and the pages the destination
-   * requested, in no address order) are one pass, the next one (readRamBatch gives every page
-   * after it that pass instead of counting wraps).
+   * requested, in no address order) are one pass, the next one: it starts here, and
+   * readRamBatch counts no wraps after it.
    */
   startPostcopy(): void {
-    this.info.postcopyPass ??= this.pass + 1;
+    if (this.info.postcopyPass === undefined) this.pass = this.info.postcopyPass = this.pass + 1;
   }
 
   get pageSize(): number {
